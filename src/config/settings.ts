@@ -1,0 +1,243 @@
+import { hostname as systemHostname } from 'node:os';
+import { parseCidr, type Cidr } from '../net/ip.js';
+import { parseHeaderEntry } from '../policy/headers/index.js';
+import { preloadProblems, ONE_YEAR_SECONDS, type HstsSettings } from '../policy/hsts/index.js';
+import { parseOriginEntry, type SubdomainPattern } from '../policy/cors/origin.js';
+import type { CorsSettings } from '../policy/cors/index.js';
+import { TOKEN } from '../policy/headers/index.js';
+import { readCertificates, type CertificateSettings } from './certificates.js';
+import { readListeners, type ListenerSettings } from './listeners.js';
+import type { ConfigReader } from './reader.js';
+import { parseDuration } from './values.js';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+
+export interface ServerSettings {
+  readonly hostname: string;
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface LimitSettings {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+}
+
+export interface ForwardedSettings {
+  readonly useXForwarded: boolean;
+  /** undefined when `http.trusted-proxies` is not set (Stalwart's trust-everyone behaviour). */
+  readonly trustedProxies: readonly Cidr[] | undefined;
+}
+
+export interface HttpSettings {
+  readonly url: URL | undefined;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly forwarded: ForwardedSettings;
+  readonly hsts: HstsSettings;
+  readonly cors: CorsSettings;
+  readonly limits: LimitSettings;
+}
+
+export interface Settings {
+  readonly server: ServerSettings;
+  readonly listeners: readonly ListenerSettings[];
+  readonly certificates: readonly CertificateSettings[];
+  readonly http: HttpSettings;
+}
+
+export function readSettings(r: ConfigReader): Settings {
+  const server = readServer(r);
+  const listeners = readListeners(r);
+  const certificates = readCertificates(r);
+  const http = readHttp(r);
+  readRecognisedButNotEnforced(r);
+  return { server, listeners, certificates, http };
+}
+
+function readServer(r: ConfigReader): ServerSettings {
+  const logLevel = r.string('server.log-level', 'info');
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    r.report('CFG_INVALID_LOG_LEVEL', `\`${logLevel}\` is not a log level; expected one of ${LOG_LEVELS.join(', ')}`, 'server.log-level');
+  }
+  return {
+    hostname: r.string('server.hostname') || systemHostname(),
+    dataDir: r.string('server.data-dir', './data'),
+    logLevel: LOG_LEVELS.includes(logLevel as LogLevel) ? (logLevel as LogLevel) : 'info',
+    shutdownTimeoutMs: r.duration('server.shutdown-timeout', 10_000),
+  };
+}
+
+function readHttp(r: ConfigReader): HttpSettings {
+  return {
+    url: readUrl(r),
+    headers: readHeaders(r),
+    forwarded: readForwarded(r),
+    hsts: readHsts(r),
+    cors: readCors(r),
+    limits: {
+      headersTimeoutMs: r.duration('http.timeout.headers', 20_000),
+      requestTimeoutMs: r.duration('http.timeout.request', 300_000),
+      keepAliveTimeoutMs: r.duration('http.timeout.keep-alive', 5_000),
+      maxHeaderBytes: r.integer('http.limits.header-size', 16_384, 1_024, 1_048_576),
+    },
+  };
+}
+
+function readUrl(r: ConfigReader): URL | undefined {
+  const raw = r.string('http.url');
+  if (raw === undefined || raw === '') return undefined;
+  // Stalwart also accepts an expression here (`protocol + '://' + config_get('server.hostname')`).
+  if (/['+()]/.test(raw) || !raw.includes('://')) {
+    r.report('CFG_INVALID_URL_EXPRESSION', `\`${raw}\` is an expression; this version only uses literal URLs such as \`https://mail.example.com\`, so it is ignored`, 'http.url');
+    return undefined;
+  }
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url;
+  } catch {
+    /* reported below */
+  }
+  r.report('CFG_INVALID_URL', `\`${raw}\` is not an absolute http(s) URL such as \`https://mail.example.com\``, 'http.url');
+  return undefined;
+}
+
+function readHeaders(r: ConfigReader): [string, string][] {
+  const out: [string, string][] = [];
+  for (const entry of r.list('http.headers')) {
+    const parsed = parseHeaderEntry(entry);
+    if (!parsed.ok) {
+      const code = { syntax: 'CFG_HEADER_SYNTAX', name: 'CFG_HEADER_NAME', value: 'CFG_HEADER_VALUE', 'server-owned': 'CFG_HEADER_FORBIDDEN' } as const;
+      r.report(code[parsed.problem], parsed.message, 'http.headers');
+      continue;
+    }
+    if (parsed.managedBy) {
+      r.report('CFG_HEADER_MANAGED', `\`${parsed.name}\` is managed by ${parsed.managedBy}; this entry is not sent, configure that setting instead`, 'http.headers');
+      continue;
+    }
+    out.push([parsed.name, parsed.value]);
+  }
+  return out;
+}
+
+function readForwarded(r: ConfigReader): ForwardedSettings {
+  const useXForwarded = r.bool('http.use-x-forwarded', false);
+  let trustedProxies: Cidr[] | undefined;
+  if (r.has('http.trusted-proxies')) {
+    trustedProxies = [];
+    for (const entry of r.list('http.trusted-proxies')) {
+      const cidr = parseCidr(entry);
+      if (cidr) trustedProxies.push(cidr);
+      else r.report('CFG_INVALID_CIDR', `\`${entry}\` is not an IP address or CIDR range such as \`10.0.0.0/8\` or \`::1\``, 'http.trusted-proxies');
+    }
+  }
+  if (useXForwarded && trustedProxies === undefined) {
+    r.report(
+      'CFG_FORWARDED_UNTRUSTED',
+      'forwarded headers are believed from every client, so anyone can choose the IP that rate limits and access rules see; list your proxies in `http.trusted-proxies`',
+      'http.use-x-forwarded',
+    );
+  }
+  return { useXForwarded, trustedProxies };
+}
+
+/** Max-age keys take a duration; a bare number means seconds here, as in the header itself. */
+function maxAgeSeconds(r: ConfigReader, key: string, fallbackSeconds: number): number {
+  const raw = r.string(key);
+  if (raw === undefined) return fallbackSeconds;
+  if (/^\s*\d+\s*$/.test(raw)) return Number(raw);
+  const ms = parseDuration(raw);
+  if (ms === undefined) {
+    r.report('CFG_INVALID_DURATION', `\`${raw}\` is not valid; expected a duration such as \`365d\` or a number of seconds`, key);
+    return fallbackSeconds;
+  }
+  return Math.floor(ms / 1000);
+}
+
+function readHsts(r: ConfigReader): HstsSettings {
+  const s: HstsSettings = {
+    enabled: r.bool('http.hsts', false),
+    maxAgeSeconds: maxAgeSeconds(r, 'http.hsts-max-age', ONE_YEAR_SECONDS),
+    includeSubDomains: r.bool('http.hsts-include-subdomains', true),
+    preload: r.bool('http.hsts-preload', false),
+    redirect: r.bool('http.hsts-redirect', true),
+  };
+  const problems = preloadProblems(s);
+  if (problems.length > 0) {
+    r.report('CFG_HSTS_PRELOAD', `preload cannot be requested: ${problems.join('; ')} (hstspreload.org)`, 'http.hsts-preload');
+  }
+  if (s.enabled && s.maxAgeSeconds < 86_400) {
+    r.report('CFG_HSTS_SHORT_MAX_AGE', `max-age of ${s.maxAgeSeconds}s protects little; browsers forget the policy that soon`, 'http.hsts-max-age');
+  }
+  return s;
+}
+
+function readTokenList(r: ConfigReader, key: string): string[] | undefined {
+  if (!r.has(key)) return undefined;
+  const out: string[] = [];
+  for (const entry of r.list(key)) {
+    for (const item of entry.split(',').map((s) => s.trim()).filter(Boolean)) {
+      if (item === '*' || TOKEN.test(item)) out.push(item);
+      else r.report('CFG_CORS_TOKEN', `\`${item}\` is not a method or header name (an RFC 9110 token) nor \`*\``, key);
+    }
+  }
+  return out;
+}
+
+function readCors(r: ConfigReader): CorsSettings {
+  const permissive = r.bool('http.permissive-cors', false);
+  const exactOrigins: string[] = [];
+  const patterns: SubdomainPattern[] = [];
+  const hasAllowlist = r.has('http.cors.allowed-origins');
+  for (const entry of r.list('http.cors.allowed-origins')) {
+    const parsed = parseOriginEntry(entry);
+    if (!parsed.ok) r.report('CFG_CORS_ORIGIN', parsed.message, 'http.cors.allowed-origins');
+    else if (parsed.kind === 'exact') exactOrigins.push(parsed.origin);
+    else patterns.push(parsed.pattern);
+  }
+  if (permissive && hasAllowlist) {
+    r.report(
+      'CFG_CORS_CONFLICT',
+      '`http.permissive-cors = true` allows every origin while `http.cors.allowed-origins` lists some; remove one (keep the allowlist to restrict origins)',
+      'http.cors.allowed-origins',
+    );
+  }
+  const allowCredentials = r.bool('http.cors.allow-credentials', false);
+  const mode = permissive ? 'permissive' : hasAllowlist ? 'allowlist' : 'off';
+  if (allowCredentials && mode !== 'allowlist') {
+    r.report(
+      'CFG_CORS_WILDCARD_CREDENTIALS',
+      mode === 'permissive'
+        ? 'credentials cannot be allowed for every origin (`*`); list the origins in `http.cors.allowed-origins` instead of `http.permissive-cors`'
+        : 'credentials need an origin allowlist: set `http.cors.allowed-origins`',
+      'http.cors.allow-credentials',
+    );
+  }
+  const settings: CorsSettings = {
+    mode,
+    exactOrigins,
+    patterns,
+    allowCredentials: allowCredentials && mode === 'allowlist',
+    allowedMethods: readTokenList(r, 'http.cors.allowed-methods')?.map((m) => (m === '*' ? m : m.toUpperCase())),
+    allowedHeaders: readTokenList(r, 'http.cors.allowed-headers'),
+    exposeHeaders: readTokenList(r, 'http.cors.expose-headers') ?? [],
+    maxAgeSeconds: maxAgeSeconds(r, 'http.cors.max-age', 7200),
+  };
+  if (mode === 'off' && r.children('http.cors').some((k) => k !== 'allowed-origins')) {
+    r.report('CFG_CORS_UNUSED', '`http.cors.*` settings have no effect while CORS is off; set `http.cors.allowed-origins` or `http.permissive-cors`', 'http.cors');
+  }
+  return settings;
+}
+
+/** Stalwart keys later parts of Parapet enforce: known, so not "unknown", but said plainly. */
+function readRecognisedButNotEnforced(r: ConfigReader): void {
+  for (const prefix of ['http.allowed-endpoint', 'http.rate-limit', 'server.allowed-ip', 'server.blocked-ip', 'server.auto-ban']) {
+    if (r.consumePrefix(prefix).length > 0) {
+      r.report('CFG_NOT_ENFORCED', `\`${prefix}\` is recognised but not enforced by this version of Parapet`, prefix);
+    }
+  }
+  r.consumePrefix('authentication');
+}

@@ -1,0 +1,49 @@
+import { isIP } from 'node:net';
+
+export interface HostFacts {
+  /** Lower-cased host name, or the IP literal without brackets. */
+  readonly hostname: string;
+  readonly port: number | undefined;
+  readonly isIpLiteral: boolean;
+}
+
+// RFC 3986 reg-name restricted to what DNS names and IP literals use; anything else
+// (spaces, `@`, `/`, control characters, percent-encoding) is refused as malformed.
+const REG_NAME = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?$/;
+
+/** Parses a Host header (or `:authority`); undefined when it is malformed. */
+export function parseHost(raw: string | undefined): HostFacts | undefined {
+  if (!raw || raw.length > 261) return undefined;
+  let hostPart: string;
+  let portPart: string | undefined;
+  if (raw.startsWith('[')) {
+    const close = raw.indexOf(']');
+    if (close < 0) return undefined;
+    hostPart = raw.slice(1, close);
+    const rest = raw.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) return undefined;
+      portPart = rest.slice(1);
+    }
+    if (isIP(hostPart) !== 6) return undefined;
+  } else {
+    const colon = raw.lastIndexOf(':');
+    hostPart = colon >= 0 ? raw.slice(0, colon) : raw;
+    portPart = colon >= 0 ? raw.slice(colon + 1) : undefined;
+  }
+  let port: number | undefined;
+  if (portPart !== undefined) {
+    if (!/^\d{1,5}$/.test(portPart)) return undefined;
+    port = Number(portPart);
+    if (port > 65535) return undefined;
+  }
+  const hostname = hostPart.toLowerCase();
+  const ipVersion = isIP(hostname);
+  if (ipVersion === 0 && !REG_NAME.test(hostname)) return undefined;
+  return { hostname, port, isIpLiteral: ipVersion !== 0 };
+}
+
+export function formatHost(hostname: string, port: number | undefined, defaultPort: number): string {
+  const h = isIP(hostname) === 6 ? `[${hostname}]` : hostname;
+  return port === undefined || port === defaultPort ? h : `${h}:${port}`;
+}

@@ -1,0 +1,54 @@
+// One compiled policy per config: everything a request needs, joined once at load.
+// A reload builds a new CompiledPolicy and swaps it in one assignment.
+import { IpSet } from '../net/ip.js';
+import type { Settings } from '../config/settings.js';
+import { compileCors, type CompiledCors } from './cors/index.js';
+import type { CompiledForwarded } from './forwarded/index.js';
+import { compileHsts, type CompiledHsts } from './hsts/index.js';
+
+/** Which transport a response travels over, which decides whether HSTS may be sent. */
+export const enum Transport {
+  Plain = 0,
+  /** Secure, but the host is an IP literal or localhost, where HSTS is not sent. */
+  SecureNoHsts = 1,
+  Secure = 2,
+}
+
+export interface CompiledPolicy {
+  readonly settings: Settings;
+  readonly hsts: CompiledHsts;
+  readonly cors: CompiledCors;
+  readonly forwarded: CompiledForwarded;
+  /** Security and configured headers for a response, as a flat name/value list. */
+  responseHeaders(transport: Transport, origin: string | undefined): readonly string[];
+  /** The same, without CORS: for preflight answers, which carry their own CORS headers. */
+  readonly baseHeaders: readonly [readonly string[], readonly string[], readonly string[]];
+}
+
+export function compilePolicy(settings: Settings): CompiledPolicy {
+  const http = settings.http;
+  const fixedAuthority = http.url ? http.url.host : undefined;
+  const hsts = compileHsts(http.hsts, { fixedAuthority });
+  const cors = compileCors(http.cors);
+  const forwarded: CompiledForwarded = {
+    mode: !http.forwarded.useXForwarded ? 'off' : http.forwarded.trustedProxies ? 'trusted' : 'any',
+    trustedProxies: new IpSet(http.forwarded.trustedProxies ?? []),
+  };
+  const configured = http.headers.flat();
+  const hstsPair = hsts.value !== undefined ? ['strict-transport-security', hsts.value] : [];
+  const baseHeaders = [
+    Object.freeze([...configured]),
+    Object.freeze([...configured]),
+    Object.freeze([...configured, ...hstsPair]),
+  ] as const;
+
+  let responseHeaders: CompiledPolicy['responseHeaders'];
+  if (cors.mode === 'allowlist') {
+    responseHeaders = (transport, origin) => [...baseHeaders[transport], ...cors.actualHeaders(origin)];
+  } else {
+    const staticCors = cors.actualHeaders(undefined);
+    const full = baseHeaders.map((b) => Object.freeze([...b, ...staticCors]));
+    responseHeaders = (transport) => full[transport]!;
+  }
+  return { settings, hsts, cors, forwarded, responseHeaders, baseHeaders };
+}

@@ -1,0 +1,168 @@
+import { resolve } from 'node:path';
+import { formatDiagnostic, type Diagnostic } from '../errors.js';
+import { loadConfig, readSource, type LoadResult } from '../config/load.js';
+import type { MacroEnvironment } from '../config/macros.js';
+import { processMacroEnvironment } from '../config/macros.js';
+import type { Settings } from '../config/settings.js';
+import { compilePolicy } from '../policy/index.js';
+import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates.js';
+import { listenerIdentity, RunningListener } from './listener.js';
+import { createLogger, type Logger } from './log.js';
+import { createRequestHandler, type LiveState } from './pipeline.js';
+
+export interface ServerOptions {
+  /** Config file; undefined runs the embedded default. */
+  readonly configPath?: string;
+  readonly environment?: MacroEnvironment;
+  /** A logger to use instead of JSON lines on stdout (tests). */
+  readonly logger?: Logger;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super(`invalid configuration:\n${diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
+  }
+}
+
+export interface ReloadOutcome {
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** A running Parapet: its listeners, its live compiled policy, reload and shutdown. */
+export class ParapetServer {
+  private listeners = new Map<string, RunningListener>();
+  private certificates!: CertificateStore;
+  private reloading: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+
+  private constructor(
+    private readonly options: ServerOptions,
+    readonly log: Logger,
+    private readonly state: LiveState,
+  ) {}
+
+  static async start(options: ServerOptions = {}): Promise<ParapetServer> {
+    const loaded = load(options);
+    if (!loaded.ok) throw new ConfigError(loaded.diagnostics);
+    const log = options.logger ?? createLogger(loaded.settings.server.logLevel);
+    logDiagnostics(log, loaded.diagnostics);
+    const server = new ParapetServer(options, log, { policy: compilePolicy(loaded.settings), httpsPort: 443, ready: false });
+    try {
+      await server.apply(loaded.settings, { failOnBindError: true });
+    } catch (err) {
+      await server.shutdown(0);
+      throw err;
+    }
+    server.state.ready = true;
+    for (const l of server.listeners.values()) {
+      log.info({ listener: l.settings.id, tls: l.settings.tls, urls: l.urls() }, `listening on ${l.urls().join(' ')}`);
+    }
+    return server;
+  }
+
+  /** Re-reads the config; an invalid one is logged and the running config keeps serving. */
+  reload(): Promise<ReloadOutcome> {
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<ReloadOutcome> {
+    if (this.stopping) return { ok: false, diagnostics: [] };
+    const loaded = load(this.options);
+    if (!loaded.ok) {
+      this.log.error({ errors: loaded.diagnostics.filter((d) => d.severity === 'error') }, 'reload refused: the new configuration is invalid; the running one stays');
+      return { ok: false, diagnostics: loaded.diagnostics };
+    }
+    logDiagnostics(this.log, loaded.diagnostics);
+    try {
+      await this.apply(loaded.settings, { failOnBindError: false });
+    } catch (err) {
+      this.log.error({ err }, 'reload failed; the running configuration stays');
+      return { ok: false, diagnostics: loaded.diagnostics };
+    }
+    this.log.info('configuration reloaded');
+    return { ok: true, diagnostics: loaded.diagnostics };
+  }
+
+  private async apply(settings: Settings, opts: { failOnBindError: boolean }): Promise<void> {
+    const needsSelfSigned = settings.certificates.length === 0 && settings.listeners.some((l) => l.tls);
+    let selfSigned: KeyPair | undefined;
+    if (needsSelfSigned) selfSigned = await ensureSelfSigned(resolve(settings.server.dataDir), settings.server.hostname);
+    const certificates = settings.listeners.some((l) => l.tls) ? new CertificateStore(settings.certificates, selfSigned) : undefined;
+    const policy = compilePolicy(settings);
+
+    if (certificates) this.certificates = certificates;
+    const wanted = new Map(settings.listeners.map((l) => [listenerIdentity(l), l]));
+    const started: RunningListener[] = [];
+    for (const [identity, l] of wanted) {
+      if (this.listeners.has(identity)) continue;
+      const running = new RunningListener(l, createRequestHandler(this.state, { id: l.id, tls: l.tls }, this.log), settings.http.limits, () => this.certificates, this.log);
+      try {
+        await running.start();
+        started.push(running);
+      } catch (err) {
+        await running.close(0);
+        if (opts.failOnBindError) throw err;
+        this.log.error({ err: (err as Error).message }, 'listener not started');
+      }
+    }
+    // Swap everything the pipeline reads at once, then retire listeners the config dropped.
+    this.log.level = settings.server.logLevel;
+    this.state.policy = policy;
+    const retired: RunningListener[] = [];
+    for (const [identity, running] of this.listeners) {
+      if (!wanted.has(identity)) retired.push(running);
+    }
+    for (const r of retired) this.listeners.delete(r.identity);
+    for (const s of started) this.listeners.set(s.identity, s);
+    for (const running of this.listeners.values()) {
+      running.applyLimits(settings.http.limits);
+      running.certificatesChanged();
+    }
+    this.state.httpsPort = this.httpsPort();
+    if (this.state.ready) for (const s of started) this.log.info({ listener: s.settings.id, urls: s.urls() }, `listening on ${s.urls().join(' ')}`);
+    await Promise.all(retired.map((r) => r.close(settings.server.shutdownTimeoutMs)));
+  }
+
+  private httpsPort(): number {
+    for (const l of this.listeners.values()) if (l.settings.tls && l.bound[0]) return l.bound[0].port;
+    return 443;
+  }
+
+  /** Bound listeners, in config order, with their actual ports (tests bind port 0). */
+  listenerInfo(): { id: string; tls: boolean; urls: string[]; ports: number[] }[] {
+    return [...this.listeners.values()].map((l) => ({ id: l.settings.id, tls: l.settings.tls, urls: l.urls(), ports: l.bound.map((b) => b.port) }));
+  }
+
+  port(listenerId: string): number {
+    const l = [...this.listeners.values()].find((x) => x.settings.id === listenerId);
+    if (!l || !l.bound[0]) throw new Error(`no bound listener ${listenerId}`);
+    return l.bound[0].port;
+  }
+
+  /** Stops accepting, drains in-flight requests for at most the shutdown timeout, closes. */
+  async shutdown(graceMs = this.state.policy.settings.server.shutdownTimeoutMs): Promise<void> {
+    this.stopping = true;
+    this.state.ready = false;
+    await this.reloading;
+    await Promise.all([...this.listeners.values()].map((l) => l.close(graceMs)));
+    this.listeners.clear();
+  }
+}
+
+function load(options: ServerOptions): LoadResult {
+  const source = readSource(options.configPath);
+  if ('code' in source) return { ok: false, diagnostics: [source] };
+  return loadConfig(source, options.environment ?? processMacroEnvironment);
+}
+
+function logDiagnostics(log: Logger, diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const entry = { code: d.code, key: d.key };
+    if (d.severity === 'error') log.error(entry, d.message);
+    else if (d.severity === 'warning') log.warn(entry, d.message);
+    else log.info(entry, d.message);
+  }
+}
