@@ -78,6 +78,7 @@ export async function ensureSelfSigned(dataDir: string, hostname: string): Promi
   const notAfterDate = new Date(Date.now() + 365 * 86_400_000);
   const generated = await selfsigned.generate([{ name: 'commonName', value: names[0]! }], {
     keyType: 'ec',
+    algorithm: 'sha256',
     curve: 'P-256',
     notAfterDate,
     extensions: [

@@ -11,10 +11,6 @@ import type { Request, Response } from './pipeline.js';
 
 export type Handler = (req: Request, res: Response) => void;
 
-/** What identifies a listener across reloads: a changed address or transport means a new one. */
-export function listenerIdentity(l: ListenerSettings): string {
-  return `${l.id}|${l.tls ? 'tls' : 'plain'}|${l.binds.map(formatBind).join(',')}`;
-}
 
 /**
  * One configured listener: a socket server per bind address feeding a single http.Server
@@ -23,7 +19,6 @@ export function listenerIdentity(l: ListenerSettings): string {
  * certificates change under a running listener.
  */
 export class RunningListener {
-  readonly identity: string;
   readonly http1: http.Server;
   private readonly http2: http2.Http2Server | undefined;
   private readonly servers: (net.Server | tls.Server)[] = [];
@@ -38,7 +33,6 @@ export class RunningListener {
     private readonly certificates: () => CertificateStore,
     private readonly log: Logger,
   ) {
-    this.identity = listenerIdentity(settings);
     this.http1 = http.createServer(
       {
         maxHeaderSize: limits.maxHeaderBytes,
@@ -91,6 +85,24 @@ export class RunningListener {
     }
   }
 
+  /**
+   * Whether a reloaded listener definition is this running one: same id, transport and
+   * addresses, where a configured port may be 0 (any) or the port actually bound.
+   */
+  matches(next: ListenerSettings): boolean {
+    const mine = this.settings;
+    if (next.id !== mine.id || next.tls !== mine.tls || next.binds.length !== mine.binds.length) return false;
+    return next.binds.every((b, i) => {
+      const configured = mine.binds[i]!;
+      return b.host === configured.host && (b.port === configured.port || b.port === this.bound[i]?.port);
+    });
+  }
+
+  /** Releases the addresses (a replacement may bind them); open connections carry on. */
+  stopAccepting(): void {
+    for (const s of this.servers) if (s.listening) s.close();
+  }
+
   private createTlsServer(): tls.Server {
     const fallback = this.certificates().fallback;
     const server = tls.createServer({
@@ -129,6 +141,7 @@ export class RunningListener {
 
   /** New handshakes pick certificates through the store; this also updates the no-SNI default. */
   certificatesChanged(): void {
+    if (!this.settings.tls) return;
     const fallback = this.certificates().fallback;
     for (const s of this.servers) {
       if (s instanceof tls.Server) s.setSecureContext({ ...TLS_OPTIONS, cert: fallback.certPem, key: fallback.keyPem });
@@ -140,15 +153,14 @@ export class RunningListener {
    * sessions with GOAWAY); whatever is still open after `graceMs` is cut.
    */
   async close(graceMs: number): Promise<void> {
-    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.stopAccepting();
     for (const session of this.sessions) session.close();
-    const sweep = setInterval(() => this.http1.closeIdleConnections(), 50);
+    const deadline = Date.now() + graceMs;
     this.http1.closeIdleConnections();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([closed, timeout]);
-    clearInterval(sweep);
-    clearTimeout(timer);
+    while (this.sockets.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      this.http1.closeIdleConnections();
+    }
     for (const session of this.sessions) session.destroy();
     for (const socket of this.sockets) socket.destroy();
     this.http1.closeAllConnections();

@@ -6,7 +6,7 @@ import { processMacroEnvironment } from '../config/macros.js';
 import type { Settings } from '../config/settings.js';
 import { compilePolicy } from '../policy/index.js';
 import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates.js';
-import { listenerIdentity, RunningListener } from './listener.js';
+import { RunningListener } from './listener.js';
 import { createLogger, type Logger } from './log.js';
 import { createRequestHandler, type LiveState } from './pipeline.js';
 
@@ -31,7 +31,7 @@ export interface ReloadOutcome {
 
 /** A running Parapet: its listeners, its live compiled policy, reload and shutdown. */
 export class ParapetServer {
-  private listeners = new Map<string, RunningListener>();
+  private listeners: RunningListener[] = [];
   private certificates!: CertificateStore;
   private reloading: Promise<unknown> = Promise.resolve();
   private stopping = false;
@@ -55,7 +55,7 @@ export class ParapetServer {
       throw err;
     }
     server.state.ready = true;
-    for (const l of server.listeners.values()) {
+    for (const l of server.listeners) {
       log.info({ listener: l.settings.id, tls: l.settings.tls, urls: l.urls() }, `listening on ${l.urls().join(' ')}`);
     }
     return server;
@@ -94,10 +94,17 @@ export class ParapetServer {
     const policy = compilePolicy(settings);
 
     if (certificates) this.certificates = certificates;
-    const wanted = new Map(settings.listeners.map((l) => [listenerIdentity(l), l]));
+    const kept: RunningListener[] = [];
+    const toStart = settings.listeners.filter((l) => {
+      const running = this.listeners.find((r) => !kept.includes(r) && r.matches(l));
+      if (running) kept.push(running);
+      return !running;
+    });
+    const retired = this.listeners.filter((r) => !kept.includes(r));
+    // Free the addresses of retired listeners first: their replacements may bind the same ones.
+    for (const r of retired) r.stopAccepting();
     const started: RunningListener[] = [];
-    for (const [identity, l] of wanted) {
-      if (this.listeners.has(identity)) continue;
+    for (const l of toStart) {
       const running = new RunningListener(l, createRequestHandler(this.state, { id: l.id, tls: l.tls }, this.log), settings.http.limits, () => this.certificates, this.log);
       try {
         await running.start();
@@ -108,16 +115,11 @@ export class ParapetServer {
         this.log.error({ err: (err as Error).message }, 'listener not started');
       }
     }
-    // Swap everything the pipeline reads at once, then retire listeners the config dropped.
-    this.log.level = settings.server.logLevel;
+    // Swap everything the pipeline reads at once, then drain the listeners the config dropped.
+    if (!this.options.logger) this.log.level = settings.server.logLevel;
     this.state.policy = policy;
-    const retired: RunningListener[] = [];
-    for (const [identity, running] of this.listeners) {
-      if (!wanted.has(identity)) retired.push(running);
-    }
-    for (const r of retired) this.listeners.delete(r.identity);
-    for (const s of started) this.listeners.set(s.identity, s);
-    for (const running of this.listeners.values()) {
+    this.listeners = [...kept, ...started];
+    for (const running of this.listeners) {
       running.applyLimits(settings.http.limits);
       running.certificatesChanged();
     }
@@ -127,17 +129,17 @@ export class ParapetServer {
   }
 
   private httpsPort(): number {
-    for (const l of this.listeners.values()) if (l.settings.tls && l.bound[0]) return l.bound[0].port;
+    for (const l of this.listeners) if (l.settings.tls && l.bound[0]) return l.bound[0].port;
     return 443;
   }
 
   /** Bound listeners, in config order, with their actual ports (tests bind port 0). */
   listenerInfo(): { id: string; tls: boolean; urls: string[]; ports: number[] }[] {
-    return [...this.listeners.values()].map((l) => ({ id: l.settings.id, tls: l.settings.tls, urls: l.urls(), ports: l.bound.map((b) => b.port) }));
+    return this.listeners.map((l) => ({ id: l.settings.id, tls: l.settings.tls, urls: l.urls(), ports: l.bound.map((b) => b.port) }));
   }
 
   port(listenerId: string): number {
-    const l = [...this.listeners.values()].find((x) => x.settings.id === listenerId);
+    const l = this.listeners.find((x) => x.settings.id === listenerId);
     if (!l || !l.bound[0]) throw new Error(`no bound listener ${listenerId}`);
     return l.bound[0].port;
   }
@@ -147,8 +149,8 @@ export class ParapetServer {
     this.stopping = true;
     this.state.ready = false;
     await this.reloading;
-    await Promise.all([...this.listeners.values()].map((l) => l.close(graceMs)));
-    this.listeners.clear();
+    await Promise.all(this.listeners.map((l) => l.close(graceMs)));
+    this.listeners = [];
   }
 }
 

@@ -1,10 +1,20 @@
 // Real clients for tests: undici's fetch with a CA to trust, and raw HTTP/2 via node:http2.
 import http2 from 'node:http2';
+import type { LookupFunction } from 'node:net';
 import { Agent, fetch, type Response } from 'undici';
 
+/**
+ * An undici dispatcher that trusts the test CA and resolves every host name to loopback,
+ * so tests can use real names (`https://mail.example.test:PORT/`) for SNI and HSTS.
+ */
 export function agentTrusting(caPem: string, servername?: string): Agent {
-  return new Agent({ connect: { ca: caPem, ...(servername ? { servername } : {}) } });
+  return new Agent({ connect: { ca: caPem, lookup: loopbackLookup, ...(servername ? { servername } : {}) } });
 }
+
+const loopbackLookup: LookupFunction = (_host, options, callback) => {
+  if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
 
 /** fetch() without following redirects, so tests see 301/308 themselves. */
 export async function get(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; dispatcher?: Agent } = {}): Promise<Response> {

@@ -17,6 +17,7 @@ export interface Leaf {
 export async function createCa(name = 'Parapet Test CA'): Promise<TestCa> {
   const ca = await selfsigned.generate([{ name: 'commonName', value: name }], {
     keyType: 'ec',
+    algorithm: 'sha256',
     curve: 'P-256',
     notAfterDate: new Date(Date.now() + 7 * 86_400_000),
     extensions: [
@@ -31,6 +32,7 @@ export async function createCa(name = 'Parapet Test CA'): Promise<TestCa> {
 export async function issueLeaf(ca: TestCa, names: string[], opts: { ips?: string[] } = {}): Promise<Leaf> {
   const leaf = await selfsigned.generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
     keyType: 'ec',
+    algorithm: 'sha256',
     curve: 'P-256',
     notBeforeDate: new Date(Date.now() - 60_000),
     notAfterDate: new Date(Date.now() + 7 * 86_400_000),
