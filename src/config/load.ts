@@ -15,8 +15,8 @@ export interface ConfigSource {
 }
 
 export type LoadResult =
-  | { readonly ok: true; readonly settings: Settings; readonly flat: FlatConfig; readonly diagnostics: readonly Diagnostic[] }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+  | { readonly ok: true; readonly settings: Settings; readonly flat: FlatConfig; readonly files: readonly string[]; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly ok: false; readonly files: readonly string[]; readonly diagnostics: readonly Diagnostic[] };
 
 export const EMBEDDED_SOURCE: ConfigSource = { name: '<embedded>', text: EMBEDDED_CONFIG_TOML };
 
@@ -33,7 +33,7 @@ export function readSource(path: string | undefined): ConfigSource | Diagnostic 
 export function loadConfig(source: ConfigSource, environment: MacroEnvironment = processMacroEnvironment): LoadResult {
   const parsed = parseToml(source.text, source.name);
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
-  if (hasErrors(diagnostics)) return { ok: false, diagnostics };
+  if (hasErrors(diagnostics)) return { ok: false, files: [], diagnostics };
   const aliased = applyAliases(parsed.flat);
   diagnostics.push(...aliased.diagnostics);
   const flat = aliased.flat;
@@ -44,8 +44,9 @@ export function loadConfig(source: ConfigSource, environment: MacroEnvironment =
   const reader = new ConfigReader(flat, environment);
   const settings = readSettings(reader);
   diagnostics.push(...reader.diagnostics, ...leftoverDiagnostics(reader), ...crossChecks(settings, source));
-  if (hasErrors(diagnostics)) return { ok: false, diagnostics };
-  return { ok: true, settings, flat, diagnostics };
+  const files = [...reader.filesRead];
+  if (hasErrors(diagnostics)) return { ok: false, files, diagnostics };
+  return { ok: true, settings, flat, files, diagnostics };
 }
 
 const MISPLACED: Record<string, string> = {

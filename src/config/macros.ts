@@ -21,7 +21,7 @@ export type Report = (code: Code, message: string) => void;
  * Parapet reads are expanded, so a Stalwart file whose store paths use variables that are
  * not set here still loads.
  */
-export function expandValue(raw: string, environment: MacroEnvironment, report: Report): string {
+export function expandValue(raw: string, environment: MacroEnvironment, report: Report, onFile?: (path: string) => void): string {
   if (!raw.includes('%{')) {
     const shell = SHELL_PLACEHOLDER.exec(raw);
     if (shell) report('CFG_SHELL_PLACEHOLDER', `\`${raw}\` is used literally; Stalwart expands environment variables as \`%{env:${shell[1]}}%\``);
@@ -37,6 +37,7 @@ export function expandValue(raw: string, environment: MacroEnvironment, report: 
       return value;
     }
     if (kind === 'file') {
+      onFile?.(arg);
       try {
         return environment.readFile(arg);
       } catch (err) {

@@ -15,6 +15,8 @@ export class ConfigReader {
   readonly consumed = new Set<string>();
   /** Sections Parapet does not serve, for the one info line that lists them. */
   readonly ignoredSections = new Set<string>();
+  /** Files read through `%{file:…}%`: watched, so a renewed certificate is served without a restart. */
+  readonly filesRead = new Set<string>();
 
   constructor(
     readonly flat: FlatConfig,
@@ -35,7 +37,7 @@ export class ConfigReader {
     const v = this.flat.get(key);
     if (v === undefined) return undefined;
     this.consumed.add(key);
-    return expandValue(v, this.environment, (code, message) => this.report(code, message, key));
+    return expandValue(v, this.environment, (code, message) => this.report(code, message, key), (path) => this.filesRead.add(path));
   }
 
   string(key: string, fallback: string): string;

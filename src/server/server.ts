@@ -9,6 +9,7 @@ import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates
 import { RunningListener } from './listener.js';
 import { createLogger, type Logger } from './log.js';
 import { createRequestHandler, type LiveState } from './pipeline.js';
+import { FileWatcher } from './watch.js';
 
 export interface ServerOptions {
   /** Config file; undefined runs the embedded default. */
@@ -35,6 +36,11 @@ export class ParapetServer {
   private certificates!: CertificateStore;
   private reloading: Promise<unknown> = Promise.resolve();
   private stopping = false;
+  private watchedFiles: readonly string[] = [];
+  private readonly watcher = new FileWatcher((paths) => {
+    this.log.info({ files: paths }, 'a file the configuration reads changed; reloading');
+    void this.reload();
+  });
 
   private constructor(
     private readonly options: ServerOptions,
@@ -50,6 +56,8 @@ export class ParapetServer {
     const server = new ParapetServer(options, log, { policy: compilePolicy(loaded.settings), httpsPort: 443, ready: false });
     try {
       await server.apply(loaded.settings, { failOnBindError: true });
+      server.watchedFiles = loaded.files;
+      server.watcher.watch(loaded.files);
     } catch (err) {
       await server.shutdown(0);
       throw err;
@@ -72,6 +80,9 @@ export class ParapetServer {
     if (this.stopping) return { ok: false, diagnostics: [] };
     const loaded = load(this.options);
     if (!loaded.ok) {
+      // Keep watching what the new config names too: the next write may complete it
+      // (a certificate renewed before its key, say).
+      this.watcher.watch([...new Set([...this.watchedFiles, ...loaded.files])]);
       this.log.error({ errors: loaded.diagnostics.filter((d) => d.severity === 'error') }, 'reload refused: the new configuration is invalid; the running one stays');
       return { ok: false, diagnostics: loaded.diagnostics };
     }
@@ -82,6 +93,8 @@ export class ParapetServer {
       this.log.error({ err }, 'reload failed; the running configuration stays');
       return { ok: false, diagnostics: loaded.diagnostics };
     }
+    this.watchedFiles = loaded.files;
+    this.watcher.watch(loaded.files);
     this.log.info('configuration reloaded');
     return { ok: true, diagnostics: loaded.diagnostics };
   }
@@ -148,6 +161,7 @@ export class ParapetServer {
   async shutdown(graceMs = this.state.policy.settings.server.shutdownTimeoutMs): Promise<void> {
     this.stopping = true;
     this.state.ready = false;
+    this.watcher.close();
     await this.reloading;
     await Promise.all(this.listeners.map((l) => l.close(graceMs)));
     this.listeners = [];
@@ -156,7 +170,7 @@ export class ParapetServer {
 
 function load(options: ServerOptions): LoadResult {
   const source = readSource(options.configPath);
-  if ('code' in source) return { ok: false, diagnostics: [source] };
+  if ('code' in source) return { ok: false, files: [], diagnostics: [source] };
   return loadConfig(source, options.environment ?? processMacroEnvironment);
 }
 
