@@ -81,6 +81,22 @@ export class ConfigReader {
     return [...ids];
   }
 
+  /**
+   * Whole remainders under `prefix.`, consumed: for keys that are themselves data, such as
+   * `server.blocked-ip.10.0.0.0/8`, where splitting on dots would cut the address apart.
+   */
+  suffixes(prefix: string): string[] {
+    const p = `${prefix}.`;
+    const out: string[] = [];
+    for (const k of this.flat.keys()) {
+      if (k.startsWith(p)) {
+        this.consumed.add(k);
+        out.push(k.slice(p.length));
+      }
+    }
+    return out;
+  }
+
   /** Marks keys under a prefix as consumed without reading them; returns those not read before. */
   consumePrefix(prefix: string): string[] {
     const taken: string[] = [];

@@ -7,6 +7,8 @@ import type { CorsSettings } from '../policy/cors/index.js';
 import { TOKEN } from '../policy/headers/index.js';
 import { readCertificates, type CertificateSettings } from './certificates.js';
 import { readListeners, type ListenerSettings } from './listeners.js';
+import type { IpListSettings } from '../policy/access/ip-lists.js';
+import type { RateLimitSettings } from '../policy/ratelimit/index.js';
 import type { ConfigReader } from './reader.js';
 import { parseDuration } from './values.js';
 
@@ -42,11 +44,17 @@ export interface HttpSettings {
   readonly limits: LimitSettings;
 }
 
+export interface AccessSettings {
+  readonly ipLists: IpListSettings;
+  readonly rateLimit: RateLimitSettings;
+}
+
 export interface Settings {
   readonly server: ServerSettings;
   readonly listeners: readonly ListenerSettings[];
   readonly certificates: readonly CertificateSettings[];
   readonly http: HttpSettings;
+  readonly access: AccessSettings;
 }
 
 export function readSettings(r: ConfigReader): Settings {
@@ -54,8 +62,9 @@ export function readSettings(r: ConfigReader): Settings {
   const listeners = readListeners(r);
   const certificates = readCertificates(r);
   const http = readHttp(r);
+  const access = readAccess(r);
   readRecognisedButNotEnforced(r);
-  return { server, listeners, certificates, http };
+  return { server, listeners, certificates, http, access };
 }
 
 function readServer(r: ConfigReader): ServerSettings {
@@ -232,9 +241,28 @@ function readCors(r: ConfigReader): CorsSettings {
   return settings;
 }
 
+function readAccess(r: ConfigReader): AccessSettings {
+  const ipList = (prefix: string): Cidr[] => {
+    const out: Cidr[] = [];
+    for (const entry of r.suffixes(prefix)) {
+      const cidr = parseCidr(entry);
+      if (cidr) out.push(cidr);
+      else r.report('CFG_INVALID_CIDR', `\`${entry}\` is not an IP address or CIDR range; write e.g. \`[${prefix}] "192.0.2.1" = ""\``, `${prefix}.${entry}`);
+    }
+    return out;
+  };
+  return {
+    ipLists: { blocked: ipList('server.blocked-ip'), allowed: ipList('server.allowed-ip') },
+    rateLimit: {
+      anonymous: r.rate('http.rate-limit.anonymous', { requests: 100, periodMs: 60_000 }),
+      account: r.rate('http.rate-limit.account', { requests: 1000, periodMs: 60_000 }),
+    },
+  };
+}
+
 /** Stalwart keys later parts of Parapet enforce: known, so not "unknown", but said plainly. */
 function readRecognisedButNotEnforced(r: ConfigReader): void {
-  for (const prefix of ['http.allowed-endpoint', 'http.rate-limit', 'server.allowed-ip', 'server.blocked-ip', 'server.auto-ban']) {
+  for (const prefix of ['http.allowed-endpoint', 'server.auto-ban']) {
     if (r.consumePrefix(prefix).length > 0) {
       r.report('CFG_NOT_ENFORCED', `\`${prefix}\` is recognised but not enforced by this version of Parapet`, prefix);
     }

@@ -2,6 +2,7 @@
 // A reload builds a new CompiledPolicy and swaps it in one assignment.
 import { IpSet } from '../net/ip.js';
 import type { Settings } from '../config/settings.js';
+import { compileIpLists, type CompiledIpLists } from './access/ip-lists.js';
 import { compileCors, type CompiledCors } from './cors/index.js';
 import type { CompiledForwarded } from './forwarded/index.js';
 import { compileHsts, type CompiledHsts } from './hsts/index.js';
@@ -19,6 +20,7 @@ export interface CompiledPolicy {
   readonly hsts: CompiledHsts;
   readonly cors: CompiledCors;
   readonly forwarded: CompiledForwarded;
+  readonly ipLists: CompiledIpLists;
   /** Security and configured headers for a response, as a flat name/value list. */
   responseHeaders(transport: Transport, origin: string | undefined): readonly string[];
   /** The same, without CORS: for preflight answers, which carry their own CORS headers. */
@@ -27,8 +29,9 @@ export interface CompiledPolicy {
 
 export function compilePolicy(settings: Settings): CompiledPolicy {
   const http = settings.http;
-  const fixedAuthority = http.url ? http.url.host : undefined;
-  const hsts = compileHsts(http.hsts, { fixedAuthority });
+  // An https URL names the public HTTPS address itself; an http one only its host name.
+  const https = http.url?.protocol === 'https:';
+  const hsts = compileHsts(http.hsts, { fixedAuthority: https ? http.url!.host : undefined, fixedHostname: !https ? http.url?.hostname : undefined });
   const cors = compileCors(http.cors);
   const forwarded: CompiledForwarded = {
     mode: !http.forwarded.useXForwarded ? 'off' : http.forwarded.trustedProxies ? 'trusted' : 'any',
@@ -50,5 +53,6 @@ export function compilePolicy(settings: Settings): CompiledPolicy {
     const full = baseHeaders.map((b) => Object.freeze([...b, ...staticCors]));
     responseHeaders = (transport) => full[transport]!;
   }
-  return { settings, hsts, cors, forwarded, responseHeaders, baseHeaders };
+  const ipLists = compileIpLists(settings.access.ipLists);
+  return { settings, hsts, cors, forwarded, ipLists, responseHeaders, baseHeaders };
 }

@@ -27,11 +27,18 @@ export function recordingLogger(): { logger: Logger; lines: Record<string, unkno
   return { logger, lines };
 }
 
+/** Tests send many requests from 127.0.0.1; a test about rate limits sets its own. */
+function withTestDefaults(toml: string, dir: string): string {
+  let out = toml;
+  if (!out.includes('data-dir')) out += `\n[server]\ndata-dir = ${JSON.stringify(join(dir, 'data'))}\n`;
+  if (!out.includes('rate-limit')) out += '\n[http.rate-limit]\nanonymous = "1000000/1m"\n';
+  return out;
+}
+
 export async function startServer(toml: string, opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'parapet-test-'));
   const configPath = join(dir, 'config.toml');
-  const withDataDir = toml.includes('data-dir') ? toml : `${toml}\n[server]\ndata-dir = ${JSON.stringify(join(dir, 'data'))}\n`;
-  writeFileSync(configPath, withDataDir);
+  writeFileSync(configPath, withTestDefaults(toml, dir));
   const server = await ParapetServer.start({
     configPath,
     logger: opts.logger ?? silentLogger(),
@@ -48,7 +55,7 @@ export async function startServer(toml: string, opts: { logger?: Logger; env?: N
     dir,
     port: (id) => info(id).ports[0]!,
     url: (id, host = '127.0.0.1') => `${info(id).tls ? 'https' : 'http'}://${host}:${info(id).ports[0]}`,
-    rewrite: (text) => writeFileSync(configPath, text.includes('data-dir') ? text : `${text}\n[server]\ndata-dir = ${JSON.stringify(join(dir, 'data'))}\n`),
+    rewrite: (text) => writeFileSync(configPath, withTestDefaults(text, dir)),
     close: () => server.shutdown(1000),
   };
 }

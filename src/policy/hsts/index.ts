@@ -11,8 +11,10 @@ export interface HstsSettings {
 }
 
 export interface RedirectTarget {
-  /** Host (and port) from `http.url`; when absent, the request's host name is used. */
+  /** Host and port of an `https://` `http.url`: the public HTTPS address, used as it is. */
   readonly fixedAuthority: string | undefined;
+  /** Host name of an `http://` `http.url`: used with the HTTPS listener's port. */
+  readonly fixedHostname?: string | undefined;
 }
 
 export interface CompiledHsts {
@@ -54,6 +56,9 @@ export function compileHsts(s: HstsSettings, target: RedirectTarget): CompiledHs
 export function hostTakesHsts(host: HostFacts | undefined): boolean {
   if (!host || host.isIpLiteral) return false;
   const h = host.hostname.endsWith('.') ? host.hostname.slice(0, -1) : host.hostname;
+  // A host whose last label is a number (`127.0.0.1.`, `2130706433`, `0x7f.0.0.1`) is an IPv4
+  // address to a browser (WHATWG URL "ends in a number"), so it is treated as one.
+  if (/(^|\.)(0x[0-9a-f]*|\d+)$/.test(h)) return false;
   return h !== 'localhost' && !h.endsWith('.localhost');
 }
 
@@ -61,7 +66,12 @@ export function hostTakesHsts(host: HostFacts | undefined): boolean {
 // is obtained in the first place), and health probes usually speak plain HTTP.
 const REDIRECT_EXEMPT = ['/.well-known/acme-challenge/', '/healthz/'];
 
+/**
+ * Only a plain path is exempt: dot segments, percent-encoding or backslashes could make
+ * `/healthz/../admin` mean another resource to whatever serves it, so those are redirected.
+ */
 export function isRedirectExempt(path: string): boolean {
+  if (path.includes('..') || path.includes('%') || path.includes('\\') || path.includes('/./')) return false;
   return REDIRECT_EXEMPT.some((p) => path.startsWith(p));
 }
 
@@ -86,8 +96,9 @@ export function redirectDecision(
   if (!hsts.redirect || isRedirectExempt(path)) return { kind: 'none' };
   let authority = hsts.target.fixedAuthority;
   if (authority === undefined) {
-    if (!host) return { kind: 'bad-host' };
-    authority = formatHost(host.hostname, httpsPort, 443);
+    const hostname = hsts.target.fixedHostname ?? host?.hostname;
+    if (hostname === undefined) return { kind: 'bad-host' };
+    authority = formatHost(hostname, httpsPort, 443);
   }
   const status = method === 'GET' || method === 'HEAD' ? 301 : 308;
   return { kind: 'redirect', status, location: `https://${authority}${pathAndQuery.startsWith('/') ? pathAndQuery : '/'}` };
