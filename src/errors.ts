@@ -52,7 +52,7 @@ export const CODES = {
   CFG_CORS_WILDCARD_CREDENTIALS: ['error', '`http.cors.allow-credentials` without an origin allowlist (never with `*`)'],
   CFG_CORS_TOKEN: ['error', 'A CORS method or header name that is not an RFC 9110 token'],
   CFG_CORS_UNUSED: ['warning', '`http.cors.*` settings while CORS is off'],
-  CFG_INVALID_URL_EXPRESSION: ['warning', '`http.url` given as an expression; only literal URLs are evaluated by this version'],
+  CFG_EXPRESSION_SYNTAX: ['error', 'An expression (`http.allowed-endpoint`, `http.url`) that does not compile; the message gives the column and the expression'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 
 export type Code = keyof typeof CODES;

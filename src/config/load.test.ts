@@ -50,6 +50,8 @@ describe('bad configs are refused with a code naming the key', () => {
     { name: 'preload without a year', toml: `${LISTENER}[http]\nhsts = true\nhsts-preload = true\nhsts-max-age = "30d"`, code: 'CFG_HSTS_PRELOAD', key: 'http.hsts-preload' },
     { name: 'permissive and allowlist', toml: `${LISTENER}[http]\npermissive-cors = true\ncors.allowed-origins = ["https://a.example"]`, code: 'CFG_CORS_CONFLICT' },
     { name: 'http.url not a URL', toml: `${LISTENER}[http]\nurl = "ftp://x"`, code: 'CFG_INVALID_URL', key: 'http.url' },
+    { name: 'expression that does not compile', toml: `${LISTENER}[http]\nallowed-endpoint = [ { if = "starts_with(url_path, '/api'", then = "404" }, { else = "200" } ]`, code: 'CFG_EXPRESSION_SYNTAX', key: 'http.allowed-endpoint.0000.if' },
+    { name: 'expression with an unknown function', toml: `${LISTENER}[http]\nallowed-endpoint = "strats_with(url_path, '/x')"`, code: 'CFG_EXPRESSION_SYNTAX', key: 'http.allowed-endpoint' },
     { name: 'unknown log level', toml: `${LISTENER}[server]\nlog-level = "loud"`, code: 'CFG_INVALID_LOG_LEVEL', key: 'server.log-level' },
   ];
   for (const c of cases) {
@@ -219,7 +221,9 @@ describe('real files', () => {
     assert.equal(r.ok, true, JSON.stringify(r.diagnostics));
     if (!r.ok) return;
     assert.equal(r.settings.http.hsts.enabled, true);
-    assert.ok(find(r, 'CFG_NOT_ENFORCED'));
-    assert.ok(find(r, 'CFG_INVALID_URL_EXPRESSION'));
+    assert.ok(r.settings.http.urlExpression, 'http.url compiled as an expression');
+    assert.ok(r.settings.access.allowedEndpoint, 'allowed-endpoint compiled');
+    // No listeners in the file: the default ones apply, whose HTTPS listener has no certificate.
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity !== 'info').map((d) => d.code), ['CFG_TLS_SELF_SIGNED']);
   });
 });

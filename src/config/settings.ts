@@ -9,6 +9,7 @@ import { readCertificates, type CertificateSettings } from './certificates.js';
 import { readListeners, type ListenerSettings } from './listeners.js';
 import type { IpListSettings } from '../policy/access/ip-lists.js';
 import type { RateLimitSettings } from '../policy/ratelimit/index.js';
+import { compile, compileRules, HTTP_VARIABLES, type CompiledExpr, type CompiledRules, type RuleError } from '../expr/index.js';
 import type { ConfigReader } from './reader.js';
 import { parseDuration } from './values.js';
 
@@ -37,6 +38,8 @@ export interface ForwardedSettings {
 
 export interface HttpSettings {
   readonly url: URL | undefined;
+  /** `http.url` in Stalwart's expression form, evaluated per request where it is needed. */
+  readonly urlExpression: CompiledExpr | undefined;
   readonly headers: readonly (readonly [string, string])[];
   readonly forwarded: ForwardedSettings;
   readonly hsts: HstsSettings;
@@ -45,6 +48,8 @@ export interface HttpSettings {
 }
 
 export interface AccessSettings {
+  /** `http.allowed-endpoint`: a status code per request; 200 lets it through. */
+  readonly allowedEndpoint: CompiledRules | undefined;
   readonly ipLists: IpListSettings;
   readonly rateLimit: RateLimitSettings;
 }
@@ -81,8 +86,9 @@ function readServer(r: ConfigReader): ServerSettings {
 }
 
 function readHttp(r: ConfigReader): HttpSettings {
+  const url = readUrl(r);
   return {
-    url: readUrl(r),
+    ...url,
     headers: readHeaders(r),
     forwarded: readForwarded(r),
     hsts: readHsts(r),
@@ -96,22 +102,42 @@ function readHttp(r: ConfigReader): HttpSettings {
   };
 }
 
-function readUrl(r: ConfigReader): URL | undefined {
+function readUrl(r: ConfigReader): { url: URL | undefined; urlExpression: CompiledExpr | undefined } {
+  const none = { url: undefined, urlExpression: undefined };
   const raw = r.string('http.url');
-  if (raw === undefined || raw === '') return undefined;
-  // Stalwart also accepts an expression here (`protocol + '://' + config_get('server.hostname')`).
-  if (/['+()]/.test(raw) || !raw.includes('://')) {
-    r.report('CFG_INVALID_URL_EXPRESSION', `\`${raw}\` is an expression; this version only uses literal URLs such as \`https://mail.example.com\`, so it is ignored`, 'http.url');
-    return undefined;
+  if (raw === undefined || raw.trim() === '') return none;
+  // Stalwart also takes an expression here: `protocol + '://' + config_get('server.hostname')`.
+  if (!/^[a-z]+:\/\//i.test(raw.trim())) {
+    const compiled = compile(raw, { variables: HTTP_VARIABLES });
+    if (compiled.ok) return { url: undefined, urlExpression: compiled.expr };
+    reportExpressionError(r, { key: 'http.url', expression: raw, message: compiled.error.message, column: compiled.error.column });
+    return none;
   }
   try {
-    const url = new URL(raw);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url;
+    const url = new URL(raw.trim());
+    if (url.protocol === 'http:' || url.protocol === 'https:') return { url, urlExpression: undefined };
   } catch {
     /* reported below */
   }
   r.report('CFG_INVALID_URL', `\`${raw}\` is not an absolute http(s) URL such as \`https://mail.example.com\``, 'http.url');
-  return undefined;
+  return none;
+}
+
+function reportExpressionError(r: ConfigReader, e: Pick<RuleError, 'key' | 'message' | 'expression' | 'column'>): void {
+  const where = e.expression !== undefined ? ` in \`${e.expression}\`${e.column !== undefined ? ` at column ${e.column}` : ''}` : '';
+  r.report('CFG_EXPRESSION_SYNTAX', `${e.message}${where}`, e.key);
+}
+
+function readAllowedEndpoint(r: ConfigReader): CompiledRules | undefined {
+  const key = 'http.allowed-endpoint';
+  if (!r.has(key)) return undefined;
+  const result = compileRules(key, { get: (k) => r.raw(k), keys: () => r.flat.keys() }, { variables: HTTP_VARIABLES });
+  r.consumePrefix(key);
+  if (!result.ok) {
+    for (const e of result.errors) reportExpressionError(r, e);
+    return undefined;
+  }
+  return result.rules;
 }
 
 function readHeaders(r: ConfigReader): [string, string][] {
@@ -252,6 +278,7 @@ function readAccess(r: ConfigReader): AccessSettings {
     return out;
   };
   return {
+    allowedEndpoint: readAllowedEndpoint(r),
     ipLists: { blocked: ipList('server.blocked-ip'), allowed: ipList('server.allowed-ip') },
     rateLimit: {
       anonymous: r.rate('http.rate-limit.anonymous', { requests: 100, periodMs: 60_000 }),
@@ -262,7 +289,7 @@ function readAccess(r: ConfigReader): AccessSettings {
 
 /** Stalwart keys later parts of Parapet enforce: known, so not "unknown", but said plainly. */
 function readRecognisedButNotEnforced(r: ConfigReader): void {
-  for (const prefix of ['http.allowed-endpoint', 'server.auto-ban']) {
+  for (const prefix of ['server.auto-ban']) {
     if (r.consumePrefix(prefix).length > 0) {
       r.report('CFG_NOT_ENFORCED', `\`${prefix}\` is recognised but not enforced by this version of Parapet`, prefix);
     }

@@ -2,6 +2,7 @@
 // A reload builds a new CompiledPolicy and swaps it in one assignment.
 import { IpSet } from '../net/ip.js';
 import type { Settings } from '../config/settings.js';
+import type { EvalContext } from '../expr/index.js';
 import { compileIpLists, type CompiledIpLists } from './access/ip-lists.js';
 import { compileCors, type CompiledCors } from './cors/index.js';
 import type { CompiledForwarded } from './forwarded/index.js';
@@ -21,13 +22,15 @@ export interface CompiledPolicy {
   readonly cors: CompiledCors;
   readonly forwarded: CompiledForwarded;
   readonly ipLists: CompiledIpLists;
+  /** What `config_get` and `key_get` read in expressions. */
+  readonly expressionContext: EvalContext;
   /** Security and configured headers for a response, as a flat name/value list. */
   responseHeaders(transport: Transport, origin: string | undefined): readonly string[];
   /** The same, without CORS: for preflight answers, which carry their own CORS headers. */
   readonly baseHeaders: readonly [readonly string[], readonly string[], readonly string[]];
 }
 
-export function compilePolicy(settings: Settings): CompiledPolicy {
+export function compilePolicy(settings: Settings, flat: ReadonlyMap<string, string> = new Map()): CompiledPolicy {
   const http = settings.http;
   // An https URL names the public HTTPS address itself; an http one only its host name.
   const https = http.url?.protocol === 'https:';
@@ -54,5 +57,6 @@ export function compilePolicy(settings: Settings): CompiledPolicy {
     responseHeaders = (transport) => full[transport]!;
   }
   const ipLists = compileIpLists(settings.access.ipLists);
-  return { settings, hsts, cors, forwarded, ipLists, responseHeaders, baseHeaders };
+  const expressionContext: EvalContext = { configGet: (key) => flat.get(key), hostname: settings.server.hostname };
+  return { settings, hsts, cors, forwarded, ipLists, expressionContext, responseHeaders, baseHeaders };
 }

@@ -2,10 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { parseHost } from '../net/host.js';
 import { normalizeIp } from '../net/ip.js';
-import { isPreflight } from '../policy/cors/index.js';
-import { resolveClient } from '../policy/forwarded/index.js';
-import { hostTakesHsts, redirectDecision } from '../policy/hsts/index.js';
-import { Transport, type CompiledPolicy } from '../policy/index.js';
+import type { CompiledPolicy } from '../policy/index.js';
+import { decide, isSecure, requestClient, responseHeaderList, transportOf, type Answer, type RequestFacts } from './decide.js';
+import type { RateCounter } from '../policy/ratelimit/index.js';
 import type { Logger } from './log.js';
 import { PROBLEM_TYPE, problemBody } from './problem.js';
 
@@ -18,6 +17,8 @@ export interface LiveState {
   /** The port the first HTTPS listener is bound to: where plain-HTTP requests are redirected. */
   httpsPort: number;
   ready: boolean;
+  /** Survives reloads, so a reload does not reset anyone's limit. */
+  readonly rateCounter: RateCounter;
 }
 
 export interface ListenerContext {
@@ -25,29 +26,16 @@ export interface ListenerContext {
   readonly tls: boolean;
 }
 
-interface Exchange {
-  readonly req: Request;
+/** One request in flight: the facts the decision reads, and what writing the answer needs. */
+interface Exchange extends RequestFacts {
   readonly res: Response;
   readonly started: number;
-  readonly method: string;
-  readonly path: string;
-  readonly clientIp: string;
-  readonly listener: string;
-  readonly head: boolean;
   readonly log: Logger;
 }
 
-const ROBOTS = 'User-agent: *\nDisallow: /\n';
-const LIVE = '{"status":"live"}';
-const READY = '{"status":"ready"}';
-const ALLOW_GET = ['allow', 'GET, HEAD'];
-
 /**
- * The request pipeline. Order matters and each step's reason is the design's:
- * resolve the client (forwarded headers only when trusted) → refuse a malformed Host →
- * redirect plain HTTP to HTTPS → answer CORS preflights (before routing and authentication:
- * browsers never send credentials on them) → route. Every response gets the compiled
- * security headers for its transport.
+ * The request pipeline: resolve the client (forwarded headers only when trusted), then let
+ * `decide` (./decide.ts, shared with `parapet explain`) choose the answer, and write it.
  */
 export function createRequestHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function handle(req: Request, res: Response): void {
@@ -55,73 +43,47 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
     const policy = state.policy;
     const h = req.headers;
     const peer = normalizeIp(req.socket.remoteAddress ?? '');
-    const client =
-      policy.forwarded.mode === 'off'
-        ? undefined
-        : resolveClient(
-            peer,
-            { forwarded: h.forwarded, xForwardedFor: h['x-forwarded-for'] as string | undefined, xForwardedProto: h['x-forwarded-proto'] as string | undefined },
-            policy.forwarded,
-          );
-    const secure = listener.tls || client?.forwardedProto === 'https';
-    const rawHost = (h[':authority'] as string | undefined) ?? h.host;
-    const host = parseHost(rawHost);
-    const transport = !secure ? Transport.Plain : hostTakesHsts(host) ? Transport.Secure : Transport.SecureNoHsts;
-    const origin = h.origin;
+    const client = requestClient(policy, peer, h);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const method = req.method ?? 'GET';
-    const x: Exchange = { req, res, started, method, path, clientIp: client?.ip ?? peer, listener: listener.id, head: method === 'HEAD', log };
-
+    const x: Exchange = {
+      method: req.method ?? 'GET',
+      url,
+      path: q < 0 ? url : url.slice(0, q),
+      rawHost: (h[':authority'] as string | undefined) ?? h.host,
+      secure: isSecure(listener.tls, client),
+      origin: h.origin,
+      requestMethod: h['access-control-request-method'] as string | undefined,
+      requestHeaders: h['access-control-request-headers'] as string | undefined,
+      res,
+      started,
+      clientIp: client?.ip ?? peer,
+      listener: listener.id,
+      remotePort: req.socket.remotePort ?? 0,
+      localIp: normalizeIp(req.socket.localAddress ?? ''),
+      localPort: req.socket.localPort ?? 0,
+      rawHeaders: req.rawHeaders,
+      log,
+    };
     try {
-      if (rawHost !== undefined && host === undefined) {
-        return problem(x, policy.responseHeaders(transport, origin), 400, 'the Host header is malformed');
-      }
-      if (!secure && policy.hsts.redirect) {
-        const d = redirectDecision(policy.hsts, state.httpsPort, method, path, url, host);
-        if (d.kind === 'bad-host') return problem(x, policy.responseHeaders(transport, origin), 400, 'a Host header is required to redirect to HTTPS');
-        if (d.kind === 'redirect') {
-          return send(x, d.status, policy.responseHeaders(transport, origin), 'text/plain; charset=utf-8', `Redirecting to ${d.location}\n`, ['location', d.location]);
-        }
-      }
-      if (policy.cors.mode !== 'off' && isPreflight(method, origin, h['access-control-request-method'] as string | undefined)) {
-        const answer = policy.cors.preflight(origin!, h['access-control-request-method'] as string, h['access-control-request-headers'] as string | undefined);
-        const base = policy.baseHeaders[transport];
-        if (answer.status === 204) return send(x, 204, base, undefined, '', answer.headers);
-        return problem(x, base, answer.status, `CORS preflight refused: ${answer.reason}`, answer.headers);
-      }
-      return route(x, state, policy.responseHeaders(transport, origin));
+      decide(x, state, write);
     } catch (err) {
-      log.error({ err, method, path }, 'request failed');
-      if (!res.headersSent) return problem(x, policy.responseHeaders(transport, origin), 500, 'internal error');
-      res.destroy();
+      log.error({ err, method: x.method, path: x.path }, 'request failed');
+      if (res.headersSent) return void res.destroy();
+      const base = policy.responseHeaders(transportOf(x.secure, parseHost(x.rawHost)), x.origin);
+      write(x, 'route', 500, base, PROBLEM_TYPE, problemBody(500, 'internal error'), undefined, undefined);
     }
   };
 }
 
-function send(x: Exchange, status: number, base: readonly string[], type: string | undefined, body: string, extra?: readonly string[]): void {
-  const headers = extra ? [...base, ...extra] : [...base];
-  if (type !== undefined) headers.push('content-type', type, 'content-length', String(Buffer.byteLength(body)));
-  (x.res as ServerResponse).writeHead(status, headers);
-  if (x.head || body === '') x.res.end();
+/** Writes a decided answer in one `writeHead` call (module-level: no closure per request). */
+const write: Answer<Exchange> = (x, step, status, base, type, body, extra) => {
+  (x.res as ServerResponse).writeHead(status, responseHeaderList(base, extra, type, body));
+  if (x.method === 'HEAD' || body === '') x.res.end();
   else x.res.end(body);
+  if (step === 'access-error') x.log.error({ method: x.method, path: x.path, ip: x.clientIp }, 'http.allowed-endpoint could not be evaluated; the request was denied');
   if (x.log.isLevelEnabled('info')) {
     const ms = Math.round((performance.now() - x.started) * 100) / 100;
     x.log.info({ method: x.method, path: x.path, status, ms, ip: x.clientIp, listener: x.listener }, 'request');
   }
-}
-
-function problem(x: Exchange, base: readonly string[], status: number, detail: string, extra?: readonly string[]): void {
-  send(x, status, base, PROBLEM_TYPE, problemBody(status, detail), extra);
-}
-
-function route(x: Exchange, s: LiveState, base: readonly string[]): void {
-  const builtin = x.path === '/healthz/live' || x.path === '/healthz/ready' || x.path === '/robots.txt';
-  if (!builtin) return problem(x, base, 404, `no resource at ${x.path.slice(0, 200)}`);
-  if (x.method !== 'GET' && x.method !== 'HEAD') return problem(x, base, 405, `${x.method} is not allowed here`, ALLOW_GET);
-  if (x.path === '/robots.txt') return send(x, 200, base, 'text/plain; charset=utf-8', ROBOTS);
-  if (x.path === '/healthz/live') return send(x, 200, base, 'application/json', LIVE);
-  if (s.ready) return send(x, 200, base, 'application/json', READY);
-  return problem(x, base, 503, 'listeners are still starting');
-}
+};

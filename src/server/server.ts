@@ -5,6 +5,7 @@ import type { MacroEnvironment } from '../config/macros.js';
 import { processMacroEnvironment } from '../config/macros.js';
 import type { Settings } from '../config/settings.js';
 import { compilePolicy } from '../policy/index.js';
+import { MemoryRateCounter } from '../policy/ratelimit/index.js';
 import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates.js';
 import { RunningListener } from './listener.js';
 import { createLogger, type Logger } from './log.js';
@@ -53,9 +54,14 @@ export class ParapetServer {
     if (!loaded.ok) throw new ConfigError(loaded.diagnostics);
     const log = options.logger ?? createLogger(loaded.settings.server.logLevel);
     logDiagnostics(log, loaded.diagnostics);
-    const server = new ParapetServer(options, log, { policy: compilePolicy(loaded.settings), httpsPort: 443, ready: false });
+    const server = new ParapetServer(options, log, {
+      policy: compilePolicy(loaded.settings, loaded.flat),
+      httpsPort: 443,
+      ready: false,
+      rateCounter: new MemoryRateCounter(),
+    });
     try {
-      await server.apply(loaded.settings, { failOnBindError: true });
+      await server.apply(loaded.settings, loaded.flat, { failOnBindError: true });
       server.watchedFiles = loaded.files;
       server.watcher.watch(loaded.files);
     } catch (err) {
@@ -88,7 +94,7 @@ export class ParapetServer {
     }
     logDiagnostics(this.log, loaded.diagnostics);
     try {
-      await this.apply(loaded.settings, { failOnBindError: false });
+      await this.apply(loaded.settings, loaded.flat, { failOnBindError: false });
     } catch (err) {
       this.log.error({ err }, 'reload failed; the running configuration stays');
       return { ok: false, diagnostics: loaded.diagnostics };
@@ -99,12 +105,12 @@ export class ParapetServer {
     return { ok: true, diagnostics: loaded.diagnostics };
   }
 
-  private async apply(settings: Settings, opts: { failOnBindError: boolean }): Promise<void> {
+  private async apply(settings: Settings, flat: ReadonlyMap<string, string>, opts: { failOnBindError: boolean }): Promise<void> {
     const needsSelfSigned = settings.certificates.length === 0 && settings.listeners.some((l) => l.tls);
     let selfSigned: KeyPair | undefined;
     if (needsSelfSigned) selfSigned = await ensureSelfSigned(resolve(settings.server.dataDir), settings.server.hostname);
     const certificates = settings.listeners.some((l) => l.tls) ? new CertificateStore(settings.certificates, selfSigned) : undefined;
-    const policy = compilePolicy(settings);
+    const policy = compilePolicy(settings, flat);
 
     if (certificates) this.certificates = certificates;
     const kept: RunningListener[] = [];
@@ -162,6 +168,7 @@ export class ParapetServer {
     this.stopping = true;
     this.state.ready = false;
     this.watcher.close();
+    (this.state.rateCounter as MemoryRateCounter).close();
     await this.reloading;
     await Promise.all(this.listeners.map((l) => l.close(graceMs)));
     this.listeners = [];

@@ -1,5 +1,6 @@
 // Origin parsing and matching. Patterns compile to plain string comparisons: no user
 // regular expressions, so no pattern can be slow or match more than it says.
+import { isIP } from 'node:net';
 
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
 const ORIGIN = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._~-]+)(?::(\d{1,5}))?$/;
@@ -57,7 +58,8 @@ export function parseOriginEntry(entry: string): OriginEntry {
       return { ok: false, message: `\`${e}\` has \`*\` inside the host; only a leading \`*.\` (any subdomain) is accepted, e.g. \`${scheme[0]}*.example.org\`` };
     }
     const parsed = parseOrigin(`${scheme[0]}x${rest.slice(1)}`);
-    if (!parsed || !validDomain(parsed.host.slice(2)) || !parsed.host.slice(2).includes('.')) {
+    const domain = parsed ? parsed.host.slice(2) : '';
+    if (!parsed || !validDomain(domain) || !domain.includes('.') || endsInANumber(domain)) {
       return { ok: false, message: `\`${e}\` is not a valid subdomain pattern; expected \`scheme://*.domain.tld[:port]\`` };
     }
     return { ok: true, kind: 'pattern', pattern: { scheme: parsed.scheme, suffix: parsed.host.slice(1), port: parsed.port } };
@@ -66,7 +68,23 @@ export function parseOriginEntry(entry: string): OriginEntry {
   if (!parsed || (!parsed.host.startsWith('[') && !validDomain(parsed.host))) {
     return { ok: false, message: `\`${e}\` is not a valid origin; expected scheme://host[:port]` };
   }
+  if (endsInANumber(parsed.host) && isIP(parsed.host) !== 4) {
+    return { ok: false, message: `\`${e}\` ends in a number but is not an IPv4 address such as \`127.0.0.1\`; no browser sends that host, so it would never match` };
+  }
   return { ok: true, kind: 'exact', origin: serializeOrigin(parsed) };
+}
+
+/**
+ * Browsers parse a host whose last label is a number as IPv4 (WHATWG URL, "ends in a number"):
+ * `http://127.1` becomes `http://127.0.0.1` and `https://x.1` is no URL at all. An entry
+ * written that way can never equal an Origin a browser sends, so it is refused rather than
+ * kept as a silent never-match. https://url.spec.whatwg.org/#ends-in-a-number-checker
+ */
+function endsInANumber(host: string): boolean {
+  const labels = host.split('.');
+  if (labels.length > 1 && labels[labels.length - 1] === '') labels.pop();
+  const last = labels[labels.length - 1]!;
+  return /^\d+$/.test(last) || /^0x[0-9a-f]*$/.test(last);
 }
 
 function validDomain(host: string): boolean {

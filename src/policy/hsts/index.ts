@@ -92,11 +92,13 @@ export function redirectDecision(
   path: string,
   pathAndQuery: string,
   host: HostFacts | undefined,
+  /** A target computed for this request (`http.url` in expression form), instead of the compiled one. */
+  target: RedirectTarget = hsts.target,
 ): RedirectDecision {
   if (!hsts.redirect || isRedirectExempt(path)) return { kind: 'none' };
-  let authority = hsts.target.fixedAuthority;
+  let authority = target.fixedAuthority;
   if (authority === undefined) {
-    const hostname = hsts.target.fixedHostname ?? host?.hostname;
+    const hostname = target.fixedHostname ?? host?.hostname;
     if (hostname === undefined) return { kind: 'bad-host' };
     authority = formatHost(hostname, httpsPort, 443);
   }

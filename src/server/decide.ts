@@ -1,0 +1,220 @@
+// The pure half of the request pipeline: which step answers a request, with which status,
+// headers and body. The pipeline hands the answer to node:http; `parapet explain` records it.
+// Both call this one function, so an explanation cannot drift from what the server sends.
+//
+// It runs on every request, so it allocates nothing of its own: the facts arrive in the
+// pipeline's per-request object, and the answer leaves through a module-level callback's
+// arguments rather than through a result object.
+import { evaluate, evaluateRules, headerLines, isFailure, toResultString, toStatusCode, type EvalContext, type HttpVariables } from '../expr/index.js';
+import { parseHost, type HostFacts } from '../net/host.js';
+import { isLoopback } from '../net/ip.js';
+import { IpStanding } from '../policy/access/ip-lists.js';
+import { isPreflight, type PreflightAnswer } from '../policy/cors/index.js';
+import { resolveClient, type ClientFacts } from '../policy/forwarded/index.js';
+import { hostTakesHsts, redirectDecision, type RedirectTarget } from '../policy/hsts/index.js';
+import { Transport, type CompiledPolicy } from '../policy/index.js';
+import { rateLimitHeaders, type RateCounter } from '../policy/ratelimit/index.js';
+import { PROBLEM_TYPE, problemBody } from './problem.js';
+
+/** What the decision reads from one request. */
+export interface RequestFacts {
+  readonly method: string;
+  /** The request target as sent, path and query: a redirect keeps it. */
+  readonly url: string;
+  /** The path without the query. */
+  readonly path: string;
+  /** `Host` (or HTTP/2 `:authority`) as sent; undefined when absent. */
+  readonly rawHost: string | undefined;
+  /** A TLS listener, or a trusted forwarded protocol of https. */
+  readonly secure: boolean;
+  readonly origin: string | undefined;
+  /** `Access-Control-Request-Method`. */
+  readonly requestMethod: string | undefined;
+  /** `Access-Control-Request-Headers`. */
+  readonly requestHeaders: string | undefined;
+  /** The client: the socket peer, or the address a trusted forwarded header names. */
+  readonly clientIp: string;
+  /** What Stalwart's expressions see of the connection (`http.allowed-endpoint`, `http.url`). */
+  readonly listener: string;
+  readonly remotePort: number;
+  readonly localIp: string;
+  readonly localPort: number;
+  /** node's `rawHeaders`: turned into the `headers` variable only when an expression reads it. */
+  readonly rawHeaders: readonly string[];
+}
+
+/** What the decision reads from the running server. */
+export interface DecisionState {
+  readonly policy: CompiledPolicy;
+  /** Where plain-HTTP requests are redirected: the first HTTPS listener's port. */
+  readonly httpsPort: number;
+  readonly ready: boolean;
+  readonly rateCounter: RateCounter;
+}
+
+/** The step that answered, in pipeline order. */
+export type Step =
+  | 'blocked-ip'
+  | 'rate-limited'
+  | 'access-rule'
+  | 'access-error'
+  | 'malformed-host'
+  | 'redirect-without-host'
+  | 'hsts-redirect'
+  | 'preflight'
+  | 'route';
+
+/**
+ * Receives the answer. `base` is the policy's header list for the response's transport,
+ * `extra` the step's own headers; `responseHeaderList` joins them as sent.
+ */
+export type Answer<X> = (
+  x: X,
+  step: Step,
+  status: number,
+  base: readonly string[],
+  type: string | undefined,
+  body: string,
+  extra: readonly string[] | undefined,
+  preflight: PreflightAnswer | undefined,
+) => void;
+
+type Headers = { readonly [name: string]: string | string[] | undefined };
+
+/** The client behind the socket, when forwarded headers are believed at all. */
+export function requestClient(policy: CompiledPolicy, peer: string, h: Headers): ClientFacts | undefined {
+  if (policy.forwarded.mode === 'off') return undefined;
+  return resolveClient(
+    peer,
+    { forwarded: h.forwarded as string | undefined, xForwardedFor: h['x-forwarded-for'] as string | undefined, xForwardedProto: h['x-forwarded-proto'] as string | undefined },
+    policy.forwarded,
+  );
+}
+
+export function isSecure(listenerTls: boolean, client: ClientFacts | undefined): boolean {
+  return listenerTls || client?.forwardedProto === 'https';
+}
+
+export function transportOf(secure: boolean, host: HostFacts | undefined): Transport {
+  return !secure ? Transport.Plain : hostTakesHsts(host) ? Transport.Secure : Transport.SecureNoHsts;
+}
+
+/** The header list handed to `writeHead`: the policy's, the step's, then the body's. */
+export function responseHeaderList(base: readonly string[], extra: readonly string[] | undefined, type: string | undefined, body: string): string[] {
+  const headers = extra ? [...base, ...extra] : [...base];
+  if (type !== undefined) headers.push('content-type', type, 'content-length', String(Buffer.byteLength(body)));
+  return headers;
+}
+
+const ROBOTS = 'User-agent: *\nDisallow: /\n';
+const LIVE = '{"status":"live"}';
+const READY = '{"status":"ready"}';
+const ALLOW_GET = Object.freeze(['allow', 'GET, HEAD']);
+const TEXT = 'text/plain; charset=utf-8';
+
+const NO_HEADERS: readonly string[] = Object.freeze([]);
+
+function expressionVariables(x: RequestFacts, wantsHeaders: boolean): HttpVariables {
+  return {
+    listener: x.listener,
+    remote_ip: x.clientIp,
+    remote_port: x.remotePort,
+    local_ip: x.localIp,
+    local_port: x.localPort,
+    protocol: x.secure ? 'https' : 'http',
+    is_tls: x.secure ? 1 : 0,
+    url: x.url,
+    url_path: x.path,
+    headers: wantsHeaders ? headerLines(x.rawHeaders) : NO_HEADERS,
+    method: x.method,
+  };
+}
+
+function expressionContext(policy: CompiledPolicy): EvalContext {
+  return policy.expressionContext;
+}
+
+/** `http.url` in expression form names the public URL per request; its host is the redirect target. */
+function urlTarget(policy: CompiledPolicy, x: RequestFacts): RedirectTarget | undefined {
+  const expr = policy.settings.http.urlExpression;
+  if (!expr) return undefined;
+  const v = evaluate(expr, expressionVariables(x, expr.variables.has('headers')), expressionContext(policy));
+  const text = isFailure(v) ? undefined : toResultString(v);
+  if (text === undefined || !URL.canParse(text)) return undefined;
+  const url = new URL(text);
+  return url.protocol === 'https:' ? { fixedAuthority: url.host } : { fixedAuthority: undefined, fixedHostname: url.hostname };
+}
+
+/**
+ * Order matters and each step's reason is the design's: refuse blocked addresses before any
+ * other work → rate-limit (allowed addresses and health probes exempt) → the access rule
+ * (`http.allowed-endpoint`) → refuse a malformed Host → redirect plain HTTP to HTTPS →
+ * answer CORS preflights (after the rules and limits, before routing and authentication:
+ * browsers never send credentials on them) → route. Every answer carries the compiled
+ * security headers for its transport; a preflight's carry its own CORS headers instead.
+ */
+export function decide<X extends RequestFacts>(x: X, s: DecisionState, answer: Answer<X>): void {
+  const policy = s.policy;
+  const host = parseHost(x.rawHost);
+  const transport = transportOf(x.secure, host);
+  const standing = policy.ipLists.standing(x.clientIp);
+  if (standing === IpStanding.Blocked) {
+    return answer(x, 'blocked-ip', 403, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, problemBody(403, 'this address is blocked'), undefined, undefined);
+  }
+  if (standing !== IpStanding.Allowed && !x.path.startsWith('/healthz/')) {
+    const rate = policy.settings.access.rateLimit.anonymous;
+    const d = s.rateCounter.hit(x.clientIp, rate, Date.now());
+    if (!d.allowed) {
+      const body = problemBody(429, 'too many requests from this address');
+      return answer(x, 'rate-limited', 429, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, body, rateLimitHeaders('anonymous', rate, d), undefined);
+    }
+  }
+  const rules = policy.settings.access.allowedEndpoint;
+  if (rules) {
+    const v = evaluateRules(rules, expressionVariables(x, rules.variables.has('headers')), expressionContext(policy));
+    const status = isFailure(v) ? undefined : toStatusCode(v);
+    if (status === undefined) {
+      // A rule that fails at run time denies: an access rule that cannot decide must not allow.
+      const body = problemBody(500, 'the access rule could not be evaluated');
+      return answer(x, 'access-error', 500, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, body, undefined, undefined);
+    }
+    // As in Stalwart, loopback is never locked out of the management API by a rule.
+    if (status !== 200 && !(x.path.startsWith('/api') && isLoopback(x.clientIp))) {
+      return answer(x, 'access-rule', status, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, problemBody(status, 'refused by http.allowed-endpoint'), undefined, undefined);
+    }
+  }
+  if (x.rawHost !== undefined && host === undefined) {
+    return answer(x, 'malformed-host', 400, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, problemBody(400, 'the Host header is malformed'), undefined, undefined);
+  }
+  if (!x.secure && policy.hsts.redirect) {
+    const d = redirectDecision(policy.hsts, s.httpsPort, x.method, x.path, x.url, host, urlTarget(policy, x));
+    if (d.kind === 'bad-host') {
+      const body = problemBody(400, 'a Host header is required to redirect to HTTPS');
+      return answer(x, 'redirect-without-host', 400, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, body, undefined, undefined);
+    }
+    if (d.kind === 'redirect') {
+      return answer(x, 'hsts-redirect', d.status, policy.responseHeaders(transport, x.origin), TEXT, `Redirecting to ${d.location}\n`, ['location', d.location], undefined);
+    }
+  }
+  if (policy.cors.mode !== 'off' && isPreflight(x.method, x.origin, x.requestMethod)) {
+    const p = policy.cors.preflight(x.origin!, x.requestMethod!, x.requestHeaders);
+    const base = policy.baseHeaders[transport];
+    if (p.status === 204) return answer(x, 'preflight', 204, base, undefined, '', p.headers, p);
+    return answer(x, 'preflight', p.status, base, PROBLEM_TYPE, problemBody(p.status, `CORS preflight refused: ${p.reason}`), p.headers, p);
+  }
+  return route(x, s, policy.responseHeaders(transport, x.origin), answer);
+}
+
+function route<X extends RequestFacts>(x: X, s: DecisionState, base: readonly string[], answer: Answer<X>): void {
+  const path = x.path;
+  if (path !== '/healthz/live' && path !== '/healthz/ready' && path !== '/robots.txt') {
+    return answer(x, 'route', 404, base, PROBLEM_TYPE, problemBody(404, `no resource at ${path.slice(0, 200)}`), undefined, undefined);
+  }
+  if (x.method !== 'GET' && x.method !== 'HEAD') {
+    return answer(x, 'route', 405, base, PROBLEM_TYPE, problemBody(405, `${x.method} is not allowed here`), ALLOW_GET, undefined);
+  }
+  if (path === '/robots.txt') return answer(x, 'route', 200, base, TEXT, ROBOTS, undefined, undefined);
+  if (path === '/healthz/live') return answer(x, 'route', 200, base, 'application/json', LIVE, undefined, undefined);
+  if (s.ready) return answer(x, 'route', 200, base, 'application/json', READY, undefined, undefined);
+  return answer(x, 'route', 503, base, PROBLEM_TYPE, problemBody(503, 'listeners are still starting'), undefined, undefined);
+}
