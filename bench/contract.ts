@@ -1,0 +1,73 @@
+// What every server in the benchmark must answer, byte for byte where it matters. The bare
+// yardstick builds its responses from these constants and the verifier checks every server
+// against them, so a server that skips a header cannot look fast by doing less work.
+
+export const HEALTH_PATH = '/healthz/live';
+export const HEALTH_BODY = '{"status":"live"}';
+export const HEALTH_CONTENT_TYPE = 'application/json';
+
+export const HSTS_VALUE = 'max-age=31536000; includeSubDomains';
+
+/** `http.headers` in Parapet's config, and the same headers set by hand elsewhere. */
+export const CONFIGURED_HEADERS: readonly (readonly [string, string])[] = [
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+];
+
+export const PREFLIGHT_REQUEST: Readonly<Record<string, string>> = {
+  origin: 'https://app.bench.test',
+  'access-control-request-method': 'PUT',
+  'access-control-request-headers': 'authorization',
+};
+
+/**
+ * Parapet's permissive preflight answer (Stalwart's lists; the requested `authorization` is
+ * already in them, so nothing is appended), as observed with curl against `parapet serve`.
+ */
+export const PREFLIGHT_ANSWER: readonly (readonly [string, string])[] = [
+  ['access-control-allow-origin', '*'],
+  ['access-control-allow-methods', 'POST, GET, PATCH, PUT, DELETE, HEAD, OPTIONS'],
+  ['access-control-allow-headers', 'Authorization, Content-Type, Accept, X-Requested-With'],
+  ['access-control-max-age', '7200'],
+  ['vary', 'Access-Control-Request-Headers'],
+];
+
+export type RequestKind = 'get' | 'preflight';
+
+/** Which security features a server instance has switched on. */
+export interface Features {
+  readonly hsts: boolean;
+  readonly permissiveCors: boolean;
+}
+
+export interface ExpectedResponse {
+  readonly status: number;
+  readonly body: string;
+  /** Media type without parameters; undefined when the response has no body. */
+  readonly contentType: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Headers that must not appear (HSTS over plain HTTP, CORS when it is off). */
+  readonly absent: readonly string[];
+}
+
+export function expectedResponse(kind: RequestKind, tls: boolean, features: Features): ExpectedResponse {
+  const headers: Record<string, string> = Object.fromEntries(CONFIGURED_HEADERS);
+  const absent: string[] = [];
+  if (tls && features.hsts) headers['strict-transport-security'] = HSTS_VALUE;
+  else absent.push('strict-transport-security');
+  if (kind === 'preflight') {
+    Object.assign(headers, Object.fromEntries(PREFLIGHT_ANSWER));
+    return { status: 204, body: '', contentType: undefined, headers, absent };
+  }
+  if (features.permissiveCors) headers['access-control-allow-origin'] = '*';
+  else absent.push('access-control-allow-origin');
+  return { status: 200, body: HEALTH_BODY, contentType: HEALTH_CONTENT_TYPE, headers, absent };
+}
+
+/** The flat name/value list a node:http server hands to `writeHead` for these features. */
+export function flatHeaders(kind: RequestKind, tls: boolean, features: Features): string[] {
+  const e = expectedResponse(kind, tls, features);
+  const flat = Object.entries(e.headers).flat();
+  if (e.contentType !== undefined) flat.push('content-type', e.contentType, 'content-length', String(Buffer.byteLength(e.body)));
+  return flat;
+}

@@ -1,0 +1,115 @@
+// What is measured: the servers, the scenarios that put them side by side, and the named
+// ratios (with their targets) that the design's "Fast" principle is judged by.
+import type { Features, RequestKind } from './contract.js';
+import type { LogLevel } from './parapet-config.js';
+
+export type ServerId = 'bare' | 'fastify' | 'parapet' | 'parapet-log-info' | 'parapet-hsts-off' | 'parapet-cors-off';
+export type TransportName = 'plain' | 'tls';
+
+export interface ServerDefinition {
+  readonly id: ServerId;
+  readonly implementation: 'bare' | 'fastify' | 'parapet';
+  readonly features: Features;
+  /** Parapet's `server.log-level`. */
+  readonly logLevel: LogLevel;
+  readonly description: string;
+}
+
+const ALL_ON: Features = { hsts: true, permissiveCors: true };
+
+export const SERVERS: Readonly<Record<ServerId, ServerDefinition>> = {
+  bare: { id: 'bare', implementation: 'bare', features: ALL_ON, logLevel: 'warn', description: 'node:http/https, one writeHead with precomputed headers' },
+  fastify: { id: 'fastify', implementation: 'fastify', features: ALL_ON, logLevel: 'warn', description: 'fastify + @fastify/cors + @fastify/helmet' },
+  parapet: { id: 'parapet', implementation: 'parapet', features: ALL_ON, logLevel: 'warn', description: 'parapet serve, hsts + permissive-cors, log-level warn' },
+  'parapet-log-info': { id: 'parapet-log-info', implementation: 'parapet', features: ALL_ON, logLevel: 'info', description: 'as parapet, log-level info (a JSON line per request, to /dev/null)' },
+  'parapet-hsts-off': { id: 'parapet-hsts-off', implementation: 'parapet', features: { hsts: false, permissiveCors: true }, logLevel: 'warn', description: 'as parapet, hsts = false' },
+  'parapet-cors-off': { id: 'parapet-cors-off', implementation: 'parapet', features: { hsts: true, permissiveCors: false }, logLevel: 'warn', description: 'as parapet, permissive-cors = false' },
+};
+
+/** One thing measured: a server, a transport, a request. Scenarios share probes. */
+export interface Probe {
+  readonly server: ServerId;
+  readonly transport: TransportName;
+  readonly request: RequestKind;
+}
+
+export const probeKey = (p: Probe): string => `${p.server}/${p.transport}/${p.request}`;
+
+export type ScenarioId = 'plain' | 'tls' | 'hsts' | 'preflight' | 'cors';
+
+export interface Scenario {
+  readonly id: ScenarioId;
+  readonly title: string;
+  readonly transport: TransportName;
+  readonly request: RequestKind;
+  /** The first is the yardstick the others are compared with. */
+  readonly servers: readonly ServerId[];
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  { id: 'plain', title: 'GET /healthz/live, keep-alive, plain HTTP/1.1', transport: 'plain', request: 'get', servers: ['bare', 'parapet', 'parapet-log-info', 'fastify'] },
+  { id: 'tls', title: 'GET /healthz/live, keep-alive, HTTP/1.1 over TLS', transport: 'tls', request: 'get', servers: ['bare', 'parapet', 'fastify'] },
+  { id: 'hsts', title: 'HSTS on vs off, GET over TLS', transport: 'tls', request: 'get', servers: ['bare', 'parapet', 'parapet-hsts-off'] },
+  { id: 'preflight', title: 'CORS preflight (OPTIONS, Origin, ACRM: PUT, ACRH: authorization), plain', transport: 'plain', request: 'preflight', servers: ['bare', 'parapet'] },
+  { id: 'cors', title: 'permissive CORS on vs off, GET plain', transport: 'plain', request: 'get', servers: ['bare', 'parapet', 'parapet-cors-off'] },
+];
+
+export const scenarioProbes = (s: Scenario): Probe[] => s.servers.map((server) => ({ server, transport: s.transport, request: s.request }));
+
+export interface NamedRatio {
+  readonly id: string;
+  readonly title: string;
+  readonly numerator: Probe;
+  readonly denominator: Probe;
+  readonly kind: 'ratio' | 'cost';
+  readonly target?: { readonly atLeast?: number; readonly below?: number };
+}
+
+const get = (server: ServerId, transport: TransportName): Probe => ({ server, transport, request: 'get' });
+
+export const NAMED_RATIOS: readonly NamedRatio[] = [
+  { id: 'parapet-vs-bare-plain', title: 'Parapet / bare, plain GET', numerator: get('parapet', 'plain'), denominator: get('bare', 'plain'), kind: 'ratio', target: { atLeast: 0.9 } },
+  { id: 'parapet-vs-bare-tls', title: 'Parapet / bare, TLS GET', numerator: get('parapet', 'tls'), denominator: get('bare', 'tls'), kind: 'ratio', target: { atLeast: 0.9 } },
+  { id: 'hsts-cost-tls', title: 'HSTS cost over TLS (off → on)', numerator: get('parapet', 'tls'), denominator: get('parapet-hsts-off', 'tls'), kind: 'cost', target: { below: 0.03 } },
+  {
+    id: 'parapet-vs-bare-preflight',
+    title: 'Parapet / bare, CORS preflight',
+    numerator: { server: 'parapet', transport: 'plain', request: 'preflight' },
+    denominator: { server: 'bare', transport: 'plain', request: 'preflight' },
+    kind: 'ratio',
+    target: { atLeast: 0.95 },
+  },
+  { id: 'cors-cost-get', title: 'permissive CORS cost on GET (off → on)', numerator: get('parapet', 'plain'), denominator: get('parapet-cors-off', 'plain'), kind: 'cost', target: { below: 0.03 } },
+  { id: 'parapet-vs-fastify-plain', title: 'Parapet / fastify, plain GET', numerator: get('parapet', 'plain'), denominator: get('fastify', 'plain'), kind: 'ratio' },
+  { id: 'parapet-vs-fastify-tls', title: 'Parapet / fastify, TLS GET', numerator: get('parapet', 'tls'), denominator: get('fastify', 'tls'), kind: 'ratio' },
+  { id: 'log-info-cost-plain', title: 'log-level info cost, plain GET (warn → info)', numerator: get('parapet-log-info', 'plain'), denominator: get('parapet', 'plain'), kind: 'cost' },
+  { id: 'parapet-info-vs-bare-plain', title: 'Parapet (log-level info) / bare, plain GET', numerator: get('parapet-log-info', 'plain'), denominator: get('bare', 'plain'), kind: 'ratio' },
+];
+
+/** Within a (transport, request) group, partners in a named ratio stand next to each other. */
+const SERVER_ORDER: readonly ServerId[] = ['bare', 'parapet', 'parapet-cors-off', 'parapet-hsts-off', 'parapet-log-info', 'fastify'];
+
+/**
+ * The probes of the chosen scenarios in measuring order, without repeats, grouped by
+ * transport and request so that slow drift on the machine hits both sides of a ratio alike.
+ */
+export function measuringOrder(scenarios: readonly Scenario[]): Probe[] {
+  const groups = new Map<string, Set<ServerId>>();
+  for (const s of scenarios) {
+    const group = `${s.transport}/${s.request}`;
+    const servers = groups.get(group) ?? new Set<ServerId>();
+    for (const id of s.servers) servers.add(id);
+    groups.set(group, servers);
+  }
+  return [...groups].flatMap(([group, servers]) => {
+    const [transport, request] = group.split('/') as [TransportName, RequestKind];
+    return SERVER_ORDER.filter((id) => servers.has(id)).map((server) => ({ server, transport, request }));
+  });
+}
+
+export function selectScenarios(only: readonly string[] | undefined): Scenario[] {
+  if (!only || only.length === 0) return [...SCENARIOS];
+  const unknown = only.filter((id) => !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  return SCENARIOS.filter((s) => only.includes(s.id));
+}

@@ -1,0 +1,175 @@
+// Turns raw runs into the summary (medians, paired ratios, targets met or missed), prints
+// it as a table and shapes it for bench/results/latest.json.
+import { totalErrors, type LoadResult } from './load.js';
+import { NAMED_RATIOS, probeKey, scenarioProbes, type NamedRatio, type Probe, type Scenario, type ServerId } from './plan.js';
+import { median, pairedRatio, spread } from './stats.js';
+
+/** One measured run: what the load generator saw, and what the server spent. */
+export interface RunResult extends LoadResult {
+  /** Server CPU (user + system) per completed request, in µs; null where /proc is missing. */
+  readonly serverCpuUsPerRequest: number | null;
+}
+
+/** Every round's result for each probe, in round order. */
+export type Measurements = ReadonlyMap<string, readonly RunResult[]>;
+
+export interface ProbeSummary {
+  readonly key: string;
+  readonly probe: Probe;
+  readonly medianRequestsPerSecond: number;
+  readonly medianP99Ms: number;
+  readonly medianServerCpuUsPerRequest: number | null;
+  /** (max − min) / median of requests/s over the rounds. */
+  readonly spread: number;
+  readonly errors: number;
+  readonly rounds: readonly RunResult[];
+}
+
+export interface ScenarioRow {
+  readonly server: ServerId;
+  /** The probe's key in `probes`. */
+  readonly probe: string;
+  readonly medianRequestsPerSecond: number;
+  readonly medianP99Ms: number;
+  readonly medianServerCpuUsPerRequest: number | null;
+  readonly spread: number;
+  readonly errors: number;
+  /** Paired ratio of requests/s to the scenario's first server (bare); 1 for bare itself. */
+  readonly vsBaseline: number;
+  /** The same judged by CPU per request (baseline's / this one's), null without /proc. */
+  readonly vsBaselineByCpu: number | null;
+}
+
+export interface ScenarioSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly rows: readonly ScenarioRow[];
+}
+
+export interface RatioSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: NamedRatio['kind'];
+  /** From requests/s; the targets are judged on this. */
+  readonly value: number;
+  /** From server CPU per request: steadier when the machine is shared. */
+  readonly valueByCpu: number | null;
+  readonly target: string | undefined;
+  /** undefined when the ratio has no target. */
+  readonly met: boolean | undefined;
+}
+
+export interface Summary {
+  readonly scenarios: readonly ScenarioSummary[];
+  readonly ratios: readonly RatioSummary[];
+  readonly probes: readonly ProbeSummary[];
+}
+
+const throughput = (runs: readonly RunResult[]): number[] => runs.map((r) => r.requestsPerSecond);
+
+function cpuPerRequest(runs: readonly RunResult[]): number[] | null {
+  const values = runs.map((r) => r.serverCpuUsPerRequest);
+  return values.every((v): v is number => v !== null && v > 0) ? values : null;
+}
+
+/** Higher is better for both: throughput ratio a/b, and CPU efficiency ratio cpu(b)/cpu(a). */
+function ratios(a: readonly RunResult[], b: readonly RunResult[]): { byThroughput: number; byCpu: number | null } {
+  const cpuA = cpuPerRequest(a);
+  const cpuB = cpuPerRequest(b);
+  return { byThroughput: pairedRatio(throughput(a), throughput(b)), byCpu: cpuA && cpuB ? pairedRatio(cpuB, cpuA) : null };
+}
+
+export function summarize(scenarios: readonly Scenario[], measurements: Measurements): Summary {
+  const probes = new Map<string, ProbeSummary>();
+  const summaryOf = (p: Probe): ProbeSummary | undefined => {
+    const key = probeKey(p);
+    const rounds = measurements.get(key);
+    if (!rounds || rounds.length === 0) return undefined;
+    if (!probes.has(key)) {
+      const cpu = cpuPerRequest(rounds);
+      probes.set(key, {
+        key,
+        probe: p,
+        medianRequestsPerSecond: median(throughput(rounds)),
+        medianP99Ms: median(rounds.map((r) => r.p99Ms)),
+        medianServerCpuUsPerRequest: cpu ? median(cpu) : null,
+        spread: spread(throughput(rounds)),
+        errors: rounds.reduce((sum, r) => sum + totalErrors(r.errors), 0),
+        rounds,
+      });
+    }
+    return probes.get(key);
+  };
+
+  const scenarioSummaries = scenarios.map((s) => {
+    const [baseline, ...others] = scenarioProbes(s);
+    const base = measurements.get(probeKey(baseline!)) ?? [];
+    const rows = [baseline!, ...others].flatMap((p): ScenarioRow[] => {
+      const summary = summaryOf(p);
+      if (!summary) return [];
+      const { key, medianRequestsPerSecond, medianP99Ms, medianServerCpuUsPerRequest, spread, errors } = summary;
+      const r = ratios(summary.rounds, base);
+      return [{ server: p.server, probe: key, medianRequestsPerSecond, medianP99Ms, medianServerCpuUsPerRequest, spread, errors, vsBaseline: r.byThroughput, vsBaselineByCpu: r.byCpu }];
+    });
+    return { id: s.id, title: s.title, rows };
+  });
+
+  const named = NAMED_RATIOS.flatMap((r): RatioSummary[] => {
+    const num = summaryOf(r.numerator);
+    const den = summaryOf(r.denominator);
+    if (!num || !den) return [];
+    const { byThroughput, byCpu } = ratios(num.rounds, den.rounds);
+    const value = r.kind === 'ratio' ? byThroughput : 1 - byThroughput;
+    const valueByCpu = byCpu === null ? null : r.kind === 'ratio' ? byCpu : 1 - byCpu;
+    const met = r.target?.atLeast !== undefined ? value >= r.target.atLeast : r.target?.below !== undefined ? value < r.target.below : undefined;
+    return [{ id: r.id, title: r.title, kind: r.kind, value, valueByCpu, target: describeTarget(r), met }];
+  });
+
+  return { scenarios: scenarioSummaries, ratios: named, probes: [...probes.values()] };
+}
+
+function describeTarget(r: NamedRatio): string | undefined {
+  if (r.target?.atLeast !== undefined) return `≥ ${formatValue(r.kind, r.target.atLeast)}`;
+  if (r.target?.below !== undefined) return `< ${formatValue(r.kind, r.target.below)}`;
+  return undefined;
+}
+
+const formatValue = (kind: NamedRatio['kind'], v: number): string => (kind === 'cost' ? `${(v * 100).toFixed(1)}%` : v.toFixed(2));
+const orDash = (v: number | null, format: (v: number) => string): string => (v === null ? '–' : format(v));
+
+export function formatSummary(summary: Summary): string {
+  const header = ['scenario', 'server', 'req/s', 'spread', 'p99 ms', 'vs bare', 'cpu µs/req', 'vs bare (cpu)', 'errors'];
+  const groups = summary.scenarios.map((s) =>
+    s.rows.map((row, i) => [
+      i === 0 ? s.id : '',
+      row.server,
+      Math.round(row.medianRequestsPerSecond).toLocaleString('en-US'),
+      `${(row.spread * 100).toFixed(1)}%`,
+      row.medianP99Ms.toFixed(2),
+      row.vsBaseline.toFixed(3),
+      orDash(row.medianServerCpuUsPerRequest, (v) => v.toFixed(1)),
+      orDash(row.vsBaselineByCpu, (v) => v.toFixed(3)),
+      String(row.errors),
+    ]),
+  );
+  const widths = header.map((h, c) => Math.max(h.length, ...groups.flat().map((r) => r[c]!.length)));
+  const format = (r: readonly string[]) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+  const lines = [format(header), widths.map((w) => '-'.repeat(w)).join('  ')];
+  groups.forEach((rows, i) => {
+    if (i > 0) lines.push('');
+    for (const r of rows) lines.push(format(r));
+  });
+
+  lines.push('', 'Scenarios:');
+  for (const s of summary.scenarios) lines.push(`  ${s.id.padEnd(10)} ${s.title}`);
+
+  lines.push('', 'Named ratios (median of per-round ratios; targets judged on req/s, the CPU column is the cross-check):');
+  const titleWidth = Math.max(0, ...summary.ratios.map((r) => r.title.length));
+  lines.push(`  ${''.padEnd(titleWidth)}  ${'req/s'.padStart(6)}  ${'cpu'.padStart(6)}  target`);
+  for (const r of summary.ratios) {
+    const verdict = r.met === undefined ? '' : r.met ? 'met' : 'MISSED';
+    const cpu = orDash(r.valueByCpu, (v) => formatValue(r.kind, v));
+    lines.push(`  ${r.title.padEnd(titleWidth)}  ${formatValue(r.kind, r.value).padStart(6)}  ${cpu.padStart(6)}  ${(r.target ?? '').padEnd(7)} ${verdict}`.trimEnd());
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,212 @@
+// `npm run bench`: starts every server under test as its own pinned process, checks each
+// answers correctly, drives the same load at each in interleaved rounds, prints the table
+// and the named ratios, writes bench/results/latest.json, and stops everything it started.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { processCpuSeconds } from './cpu.js';
+import { startFleet, type RunningServer } from './fleet.js';
+import { autocannonGenerator, totalErrors, wrkAvailable, wrkGenerator, type LoadGenerator, type LoadResult, type LoadSpec } from './load.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { createBenchCertificate, type BenchCertificate } from './pki.js';
+import { measuringOrder, probeKey, selectScenarios, SERVERS, type Probe } from './plan.js';
+import { ChildProcesses, pinningAvailable } from './processes.js';
+import { formatSummary, summarize, type RunResult } from './report.js';
+import { loadSpec, probeRequest, verifyTarget } from './targets.js';
+import { verifyResponse, type VerifiedResponse } from './verify.js';
+
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+/** Per measured run, beyond warm-up and duration: verification, process start-up, wrk exit. */
+const SLACK_PER_RUN_SECONDS = 4;
+const SLACK_TOTAL_SECONDS = 60;
+const RESULTS_FILE = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
+
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const scenarios = selectScenarios(options.only);
+  const order = measuringOrder(scenarios);
+  const serverIds = [...new Set(order.map((p) => p.server))];
+
+  const pin = pinningAvailable();
+  const children = new ChildProcesses(pin);
+  const workDir = mkdtempSync(join(tmpdir(), 'parapet-bench-'));
+  const cleanup = installCleanup(children, workDir);
+  const runSeconds = options.warmupSeconds + options.durationSeconds;
+  const plannedSeconds = options.rounds * order.length * runSeconds;
+  const budgetSeconds = plannedSeconds + options.rounds * order.length * SLACK_PER_RUN_SECONDS + SLACK_TOTAL_SECONDS;
+  const watchdog = setTimeout(() => void cleanup.abort(`time budget of ${budgetSeconds} s exceeded`, 1), budgetSeconds * 1000);
+  watchdog.unref();
+
+  try {
+    const generator = chooseGenerator(options, children, workDir);
+    const startLoad = loadavg();
+    printPreamble(options, generator, pin, order.length, plannedSeconds, startLoad);
+    const certificate = await createBenchCertificate(workDir);
+    const fleet = await startFleet(
+      serverIds.map((id) => SERVERS[id]),
+      { children, serverCpu: SERVER_CPU, certificate, workDir },
+    );
+    log(`started ${serverIds.join(', ')} on CPU ${SERVER_CPU}`);
+
+    const { measurements, verification } = await runRounds(order, fleet, generator, certificate, options);
+    const summary = summarize(scenarios, measurements);
+    process.stdout.write(`\n${formatSummary(summary)}\n`);
+    printVerification(verification);
+    const endLoad = loadavg();
+    writeResults({
+      generatedAt: new Date().toISOString(),
+      options,
+      environment: environment(generator, pin, startLoad, endLoad),
+      servers: Object.fromEntries(serverIds.map((id) => [id, SERVERS[id]])),
+      verification: Object.fromEntries(verification),
+      ...summary,
+    });
+    process.stdout.write(`\nresults written to ${RESULTS_FILE}\n`);
+    return 0;
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup.done();
+  }
+}
+
+interface RoundsOutcome {
+  readonly measurements: Map<string, RunResult[]>;
+  readonly verification: Map<string, VerifiedResponse>;
+}
+
+async function runRounds(
+  order: readonly Probe[],
+  fleet: ReadonlyMap<string, RunningServer>,
+  generator: LoadGenerator,
+  certificate: BenchCertificate,
+  options: BenchOptions,
+): Promise<RoundsOutcome> {
+  const measurements = new Map<string, RunResult[]>();
+  const verification = new Map<string, VerifiedResponse>();
+  for (let round = 1; round <= options.rounds; round++) {
+    // Alternate the direction so no server always runs first or last in a round.
+    const roundOrder = round % 2 === 1 ? order : [...order].reverse();
+    for (const probe of roundOrder) {
+      const key = probeKey(probe);
+      const server = fleet.get(probe.server)!;
+      const request = probeRequest(probe, server);
+      verification.set(key, await verifyResponse(verifyTarget(probe, server, request, certificate)));
+      if (options.warmupSeconds > 0) await generator.run(loadSpec(request, options.connections, options.warmupSeconds));
+      const result = await measure(generator, loadSpec(request, options.connections, options.durationSeconds), server);
+      checkRun(key, server, result);
+      measurements.set(key, [...(measurements.get(key) ?? []), result]);
+      const cpu = result.serverCpuUsPerRequest === null ? '' : `  server cpu ${result.serverCpuUsPerRequest.toFixed(1)} µs/req`;
+      log(`round ${round}/${options.rounds}  ${key.padEnd(34)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms${cpu}`);
+    }
+  }
+  return { measurements, verification };
+}
+
+async function measure(generator: LoadGenerator, spec: LoadSpec, server: RunningServer): Promise<RunResult> {
+  const pid = server.child.process.pid;
+  const cpuBefore = processCpuSeconds(pid);
+  const result = await generator.run(spec);
+  const cpuAfter = processCpuSeconds(pid);
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0 ? ((cpuAfter - cpuBefore) * 1e6) / result.requests : null;
+  return { ...result, serverCpuUsPerRequest: cpu };
+}
+
+/** A run is only worth keeping if every response was a success and the server survived it. */
+function checkRun(key: string, server: RunningServer, result: LoadResult): void {
+  if (server.child.process.exitCode !== null || server.child.process.signalCode !== null) {
+    throw new Error(`${server.definition.id} died during ${key}:\n${server.child.stderrTail() || '(no stderr)'}`);
+  }
+  if (result.requests === 0) throw new Error(`${key}: the load generator completed no request`);
+  if (result.errors.status > 0) throw new Error(`${key}: ${result.errors.status} responses had an error status under load`);
+  if (totalErrors(result.errors) > 0) log(`warning: ${key} had socket errors ${JSON.stringify(result.errors)}`);
+}
+
+function chooseGenerator(options: BenchOptions, children: ChildProcesses, workDir: string): LoadGenerator {
+  const haveWrk = wrkAvailable();
+  if (options.loadGenerator === 'wrk' && !haveWrk) throw new Error('--load wrk: wrk is not installed (apt-get install wrk)');
+  if (options.loadGenerator === 'autocannon' || !haveWrk) {
+    if (!haveWrk) log('wrk is not installed: falling back to autocannon, which needs far more CPU per request; ratios are less trustworthy');
+    return autocannonGenerator(children, LOAD_CPU);
+  }
+  return wrkGenerator(children, LOAD_CPU, workDir);
+}
+
+interface Cleanup {
+  /** Stops children and removes the work folder; safe to call more than once. */
+  done(): Promise<void>;
+  abort(reason: string, exitCode: number): Promise<void>;
+}
+
+function installCleanup(children: ChildProcesses, workDir: string): Cleanup {
+  let finished: Promise<void> | undefined;
+  const done = () =>
+    (finished ??= children.stopAll().then(() => rmSync(workDir, { recursive: true, force: true })));
+  const abort = async (reason: string, exitCode: number) => {
+    process.stderr.write(`\nbench: ${reason}; stopping servers and load generators\n`);
+    await done();
+    process.exit(exitCode);
+  };
+  process.once('SIGINT', () => void abort('interrupted', 130));
+  process.once('SIGTERM', () => void abort('terminated', 143));
+  process.once('exit', () => children.killAllNow());
+  return { done, abort };
+}
+
+function printPreamble(options: BenchOptions, generator: LoadGenerator, pin: boolean, probes: number, plannedSeconds: number, load: number[]): void {
+  log(
+    `${probes} measurements × ${options.rounds} rounds, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, ` +
+      `${options.connections} connections, ${generator.name}: about ${formatDuration(plannedSeconds)}`,
+  );
+  if (pin) log(`servers pinned to CPU ${SERVER_CPU}, ${generator.name} to CPU ${LOAD_CPU}`);
+  else log(`warning: no pinning (taskset missing or fewer than 2 CPUs, have ${availableParallelism()}); server and load generator compete for CPU`);
+  const busy = load[0]! > 0.5;
+  log(`load average ${load.map((l) => l.toFixed(2)).join(' ')}${busy ? ' — the machine is busy, expect noisy numbers' : ''}`);
+}
+
+function printVerification(verification: ReadonlyMap<string, VerifiedResponse>): void {
+  const sessions = new Set([...verification.values()].flatMap((v) => (v.tlsSession ? [v.tlsSession] : [])));
+  if (sessions.size > 0) process.stdout.write(`\nTLS as negotiated by the verifying client: ${[...sessions].join(' | ')}\n`);
+  for (const [key, v] of verification) {
+    if (v.extraHeaders.length > 0) process.stdout.write(`note: ${key} also sends ${v.extraHeaders.join(', ')}\n`);
+  }
+}
+
+function environment(generator: LoadGenerator, pin: boolean, startLoad: number[], endLoad: number[]) {
+  const wrkVersion = generator.name === 'wrk' ? (spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '').trim() : undefined;
+  return {
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpus: availableParallelism(),
+    pinned: pin ? { servers: SERVER_CPU, loadGenerator: LOAD_CPU } : false,
+    loadGenerator: generator.name,
+    wrkVersion,
+    loadAverageAtStart: startLoad,
+    loadAverageAtEnd: endLoad,
+  };
+}
+
+function writeResults(results: unknown): void {
+  mkdirSync(join(RESULTS_FILE, '..'), { recursive: true });
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+const formatDuration = (seconds: number): string => (seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    process.stderr.write(`\nbench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
