@@ -84,11 +84,11 @@ describe('parapet serve', () => {
         generation = (await fetch(`${url}healthz/live`)).headers.get('x-generation');
       }
       assert.equal(generation, '2');
-      const lines = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-      assert.ok(lines.some((l) => l.msg === 'request' && l.path === '/healthz/live' && l.status === 200 && l.listener === 'web'));
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
       assert.match(out, /"msg":"stopped"/);
+      const lines = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(lines.some((l) => l.msg === 'request' && l.path === '/healthz/live' && l.status === 200 && l.listener === 'web'));
     } finally {
       child.kill('SIGKILL');
     }

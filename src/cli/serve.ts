@@ -14,7 +14,8 @@ export async function serve(configPath: string | undefined): Promise<number> {
     }
     throw err;
   }
-  process.on('SIGHUP', () => void server.reload());
+  server.log.flush();
+  process.on('SIGHUP', () => void server.reload().then(() => server.log.flush()));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

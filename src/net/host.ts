@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 
 export interface HostFacts {
   /** Lower-cased host name, or the IP literal without brackets. */
@@ -38,9 +38,10 @@ export function parseHost(raw: string | undefined): HostFacts | undefined {
     if (port > 65535) return undefined;
   }
   const hostname = hostPart.toLowerCase();
-  const ipVersion = isIP(hostname);
-  if (ipVersion === 0 && !REG_NAME.test(hostname)) return undefined;
-  return { hostname, port, isIpLiteral: ipVersion !== 0 };
+  // Outside brackets a host cannot be IPv6, so only the cheap IPv4 test is needed.
+  const isIpLiteral = raw.startsWith('[') || isIPv4(hostname);
+  if (!isIpLiteral && !REG_NAME.test(hostname)) return undefined;
+  return { hostname, port, isIpLiteral };
 }
 
 export function formatHost(hostname: string, port: number | undefined, defaultPort: number): string {

@@ -98,9 +98,7 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
     requestHeaders: h['access-control-request-headers'],
     clientIp: client?.ip ?? peer,
     listener: settings.listeners.find((l) => l.tls === listenerTls)?.id ?? '',
-    remotePort: 0,
-    localIp: '',
-    localPort: settings.listeners.find((l) => l.tls === listenerTls)?.binds[0]?.port ?? 0,
+    connection: { localPort: settings.listeners.find((l) => l.tls === listenerTls)?.binds[0]?.port ?? 0 },
     rawHeaders: [...headers].flat(),
   };
   const transport = transportOf(facts.secure, parseHost(facts.rawHost));

@@ -7,7 +7,7 @@
 // arguments rather than through a result object.
 import { evaluate, evaluateRules, headerLines, isFailure, toResultString, toStatusCode, type EvalContext, type HttpVariables } from '../expr/index.js';
 import { parseHost, type HostFacts } from '../net/host.js';
-import { isLoopback } from '../net/ip.js';
+import { isLoopback, normalizeIp } from '../net/ip.js';
 import { IpStanding } from '../policy/access/ip-lists.js';
 import { isPreflight, type PreflightAnswer } from '../policy/cors/index.js';
 import { resolveClient, type ClientFacts } from '../policy/forwarded/index.js';
@@ -36,9 +36,8 @@ export interface RequestFacts {
   readonly clientIp: string;
   /** What Stalwart's expressions see of the connection (`http.allowed-endpoint`, `http.url`). */
   readonly listener: string;
-  readonly remotePort: number;
-  readonly localIp: string;
-  readonly localPort: number;
+  /** The socket (or what explain makes up), read only when an expression asks for it. */
+  readonly connection: { readonly remotePort?: number | undefined; readonly localAddress?: string | undefined; readonly localPort?: number | undefined };
   /** node's `rawHeaders`: turned into the `headers` variable only when an expression reads it. */
   readonly rawHeaders: readonly string[];
 }
@@ -99,8 +98,34 @@ export function transportOf(secure: boolean, host: HostFacts | undefined): Trans
   return !secure ? Transport.Plain : hostTakesHsts(host) ? Transport.Secure : Transport.SecureNoHsts;
 }
 
+// Finished lists for the policy's frozen header arrays (every mode but the allowlist, whose
+// list depends on the Origin) and a fixed body type and length: the common answers are then
+// one Map lookup, handed to writeHead as they are (node only reads the array).
+const finishedLists = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+/** Bodiless answers (a cached preflight's 204) by their frozen step headers. */
+const withExtra = new WeakMap<readonly string[], WeakMap<readonly string[], readonly string[]>>();
+
 /** The header list handed to `writeHead`: the policy's, the step's, then the body's. */
 export function responseHeaderList(base: readonly string[], extra: readonly string[] | undefined, type: string | undefined, body: string): string[] {
+  if (extra === undefined && type !== undefined && Object.isFrozen(base)) {
+    let byBody = finishedLists.get(base);
+    if (!byBody) finishedLists.set(base, (byBody = new Map()));
+    const length = Buffer.byteLength(body);
+    const key = `${type}\n${length}`;
+    let list = byBody.get(key);
+    if (!list) {
+      if (byBody.size > 64) byBody.clear();
+      byBody.set(key, (list = Object.freeze([...base, 'content-type', type, 'content-length', String(length)])));
+    }
+    return list as string[];
+  }
+  if (extra !== undefined && type === undefined && body === '' && Object.isFrozen(base) && Object.isFrozen(extra)) {
+    let byExtra = withExtra.get(base);
+    if (!byExtra) withExtra.set(base, (byExtra = new WeakMap()));
+    let list = byExtra.get(extra);
+    if (!list) byExtra.set(extra, (list = Object.freeze([...base, ...extra])));
+    return list as string[];
+  }
   const headers = extra ? [...base, ...extra] : [...base];
   if (type !== undefined) headers.push('content-type', type, 'content-length', String(Buffer.byteLength(body)));
   return headers;
@@ -118,9 +143,9 @@ function expressionVariables(x: RequestFacts, wantsHeaders: boolean): HttpVariab
   return {
     listener: x.listener,
     remote_ip: x.clientIp,
-    remote_port: x.remotePort,
-    local_ip: x.localIp,
-    local_port: x.localPort,
+    remote_port: x.connection.remotePort ?? 0,
+    local_ip: normalizeIp(x.connection.localAddress ?? ''),
+    local_port: x.connection.localPort ?? 0,
     protocol: x.secure ? 'https' : 'http',
     is_tls: x.secure ? 1 : 0,
     url: x.url,

@@ -39,7 +39,7 @@ interface Exchange extends RequestFacts {
  */
 export function createRequestHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function handle(req: Request, res: Response): void {
-    const started = performance.now();
+    const started = log.isLevelEnabled('info') ? performance.now() : 0;
     const policy = state.policy;
     const h = req.headers;
     const peer = normalizeIp(req.socket.remoteAddress ?? '');
@@ -59,9 +59,7 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
       started,
       clientIp: client?.ip ?? peer,
       listener: listener.id,
-      remotePort: req.socket.remotePort ?? 0,
-      localIp: normalizeIp(req.socket.localAddress ?? ''),
-      localPort: req.socket.localPort ?? 0,
+      connection: req.socket,
       rawHeaders: req.rawHeaders,
       log,
     };

@@ -108,7 +108,7 @@ export function compileCors(s: CorsSettings): CompiledCors {
         reason = `header${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not in http.cors.allowed-headers`;
       }
     }
-    const allowHeaders = echoHeaders && requested ? mergeHeaderNames(headerList, requested) : headerList.join(', ');
+    const allowHeaders = echoHeaders && requested ? mergeHeaderNames(headerList, headerSet, requested) : headerList.join(', ');
     const headers = [
       'access-control-allow-origin', allowOrigin,
       ...credentials,
@@ -122,7 +122,23 @@ export function compileCors(s: CorsSettings): CompiledCors {
     return { granted, status: 204, reason, headers };
   };
 
-  return { mode: s.mode, actualHeaders, preflight };
+  // Browsers repeat the same few preflights, and the answer depends only on these inputs, so
+  // finished answers are kept (bounded, and only for request headers of ordinary size).
+  const answers = new Map<string, PreflightAnswer>();
+  const cachedPreflight = (origin: string, requestMethod: string, requestHeaders: string | undefined): PreflightAnswer => {
+    const key = `${s.mode === 'allowlist' ? origin : ''}\n${requestMethod}\n${requestHeaders ?? ''}`;
+    const known = answers.get(key);
+    if (known) return known;
+    const answer = preflight(origin, requestMethod, requestHeaders);
+    Object.freeze(answer.headers);
+    if (key.length <= 1024) {
+      if (answers.size >= 512) answers.clear();
+      answers.set(key, answer);
+    }
+    return answer;
+  };
+
+  return { mode: s.mode, actualHeaders, preflight: cachedPreflight };
 }
 
 /** `Access-Control-Request-Headers` as lower-cased names; undefined when malformed. */
@@ -138,16 +154,11 @@ export function parseRequestedHeaders(value: string | undefined): string[] | und
   return names;
 }
 
-function mergeHeaderNames(base: readonly string[], requested: readonly string[]): string {
-  const seen = new Set(base.map((h) => h.toLowerCase()));
-  const out = [...base];
-  for (const r of requested) {
-    if (!seen.has(r)) {
-      seen.add(r);
-      out.push(r);
-    }
-  }
-  return out.join(', ');
+/** The configured names, then each requested one not among them (`requested` has no duplicates). */
+function mergeHeaderNames(base: readonly string[], baseLower: ReadonlySet<string>, requested: readonly string[]): string {
+  let out = base.join(', ');
+  for (const r of requested) if (!baseLower.has(r)) out = out ? `${out}, ${r}` : r;
+  return out;
 }
 
 export function isPreflight(method: string, origin: string | undefined, requestMethod: string | undefined): boolean {
