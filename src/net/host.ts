@@ -11,9 +11,21 @@ export interface HostFacts {
 // (spaces, `@`, `/`, control characters, percent-encoding) is refused as malformed.
 const REG_NAME = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?$/;
 
+// A server sees the same few Host values over and over; parsed facts are immutable.
+const parsed = new Map<string, HostFacts | undefined>();
+
 /** Parses a Host header (or `:authority`); undefined when it is malformed. */
 export function parseHost(raw: string | undefined): HostFacts | undefined {
   if (!raw || raw.length > 261) return undefined;
+  const known = parsed.get(raw);
+  if (known !== undefined || parsed.has(raw)) return known;
+  const facts = parseHostUncached(raw);
+  if (parsed.size >= 1024) parsed.clear();
+  parsed.set(raw, facts === undefined ? undefined : Object.freeze(facts));
+  return facts;
+}
+
+function parseHostUncached(raw: string): HostFacts | undefined {
   let hostPart: string;
   let portPart: string | undefined;
   if (raw.startsWith('[')) {

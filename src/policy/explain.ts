@@ -143,7 +143,7 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
   };
 }
 
-const NEVER_LIMITED: RateCounter = { hit: (_key, rate) => ({ allowed: true, remaining: rate.requests, resetMs: rate.periodMs }) };
+const NEVER_LIMITED: RateCounter = { hit: () => true, status: (_key, rate) => ({ allowed: true, remaining: rate.requests, resetMs: rate.periodMs }) };
 
 function summary(step: Step, status: number, preflight: PreflightAnswer | undefined, location: string | undefined): string {
   switch (step) {

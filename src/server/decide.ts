@@ -188,8 +188,9 @@ export function decide<X extends RequestFacts>(x: X, s: DecisionState, answer: A
   }
   if (standing !== IpStanding.Allowed && !x.path.startsWith('/healthz/')) {
     const rate = policy.settings.access.rateLimit.anonymous;
-    const d = s.rateCounter.hit(x.clientIp, rate, Date.now());
-    if (!d.allowed) {
+    const now = Date.now();
+    if (!s.rateCounter.hit(x.clientIp, rate, now)) {
+      const d = s.rateCounter.status(x.clientIp, rate, now);
       const body = problemBody(429, 'too many requests from this address');
       return answer(x, 'rate-limited', 429, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, body, rateLimitHeaders('anonymous', rate, d), undefined);
     }

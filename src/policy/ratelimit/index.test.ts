@@ -7,13 +7,15 @@ const rate = { requests: 3, periodMs: 1000 };
 test('counts per key within a window, then refuses, then recovers', () => {
   const c = new MemoryRateCounter();
   try {
-    assert.deepEqual([1, 2, 3, 4].map((i) => c.hit('a', rate, 10_000 + i).allowed), [true, true, true, false]);
-    assert.equal(c.hit('b', rate, 10_005).allowed, true, 'another key has its own window');
-    const refused = c.hit('a', rate, 10_500);
+    assert.deepEqual([1, 2, 3, 4].map((i) => c.hit('a', rate, 10_000 + i)), [true, true, true, false]);
+    assert.equal(c.hit('b', rate, 10_005), true, 'another key has its own window');
+    assert.equal(c.hit('a', rate, 10_500), false);
+    const refused = c.status('a', rate, 10_500);
     assert.equal(refused.allowed, false);
     assert.equal(refused.remaining, 0);
     assert.equal(refused.resetMs, 501);
-    assert.equal(c.hit('a', rate, 11_001).allowed, true, 'a new window starts after the period');
+    assert.equal(c.hit('a', rate, 11_001), true, 'a new window starts after the period');
+    assert.deepEqual(c.status('a', rate, 11_001), { allowed: true, remaining: 2, resetMs: 1000 });
   } finally {
     c.close();
   }

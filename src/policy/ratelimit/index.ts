@@ -17,8 +17,10 @@ export interface RateDecision {
 }
 
 export interface RateCounter {
-  /** Counts one request against `key` and says whether it is within `rate`. */
-  hit(key: string, rate: Rate, now: number): RateDecision;
+  /** Counts one request against `key`; true while within `rate`. Allocation-free: it runs per request. */
+  hit(key: string, rate: Rate, now: number): boolean;
+  /** Where `key` stands, without counting: for the refusal's headers. */
+  status(key: string, rate: Rate, now: number): RateDecision;
 }
 
 interface Window {
@@ -40,16 +42,24 @@ export class MemoryRateCounter implements RateCounter {
     this.sweeper.unref();
   }
 
-  hit(key: string, rate: Rate, now: number): RateDecision {
+  hit(key: string, rate: Rate, now: number): boolean {
     if (rate.periodMs > this.longestPeriodMs) this.longestPeriodMs = rate.periodMs;
-    let w = this.windows.get(key);
-    if (w === undefined || now - w.start >= rate.periodMs) {
-      w = { start: now, count: 0 };
-      this.windows.set(key, w);
+    const w = this.windows.get(key);
+    if (w === undefined) {
+      this.windows.set(key, { start: now, count: 1 });
+      return 1 <= rate.requests;
     }
-    w.count++;
-    const resetMs = w.start + rate.periodMs - now;
-    return { allowed: w.count <= rate.requests, remaining: Math.max(0, rate.requests - w.count), resetMs };
+    if (now - w.start >= rate.periodMs) {
+      w.start = now;
+      w.count = 0;
+    }
+    return ++w.count <= rate.requests;
+  }
+
+  status(key: string, rate: Rate, now: number): RateDecision {
+    const w = this.windows.get(key);
+    if (w === undefined || now - w.start >= rate.periodMs) return { allowed: true, remaining: rate.requests, resetMs: rate.periodMs };
+    return { allowed: w.count <= rate.requests, remaining: Math.max(0, rate.requests - w.count), resetMs: w.start + rate.periodMs - now };
   }
 
   get size(): number {
