@@ -16,7 +16,6 @@ export const CODES = {
   CFG_UNKNOWN_KEY: ['warning', 'A key Parapet does not know inside a section it serves; the closest known key is suggested'],
   CFG_MISPLACED_KEY: ['warning', 'A key in a namespace Stalwart never reads; the message names where it belongs'],
   CFG_IGNORED_SECTIONS: ['info', 'Sections Parapet does not serve (stores, tracers, SMTP/IMAP listeners…), skipped'],
-  CFG_NOT_ENFORCED: ['warning', 'A Stalwart key Parapet recognises but does not enforce yet'],
   CFG_INVALID_BOOL: ['error', 'A value that must be `true` or `false`'],
   CFG_INVALID_INTEGER: ['error', 'A value that must be a whole number in a range'],
   CFG_INVALID_DURATION: ['error', 'A value that must be a duration such as `30s`, `5m`, `1d`'],
@@ -52,6 +51,7 @@ export const CODES = {
   CFG_CORS_WILDCARD_CREDENTIALS: ['error', '`http.cors.allow-credentials` without an origin allowlist (never with `*`)'],
   CFG_CORS_TOKEN: ['error', 'A CORS method or header name that is not an RFC 9110 token'],
   CFG_CORS_UNUSED: ['warning', '`http.cors.*` settings while CORS is off'],
+  CFG_ADMIN_INCOMPLETE: ['error', 'A fallback admin with `user` but no `secret`, or the other way round'],
   CFG_EXPRESSION_SYNTAX: ['error', 'An expression (`http.allowed-endpoint`, `http.url`) that does not compile; the message gives the column and the expression'],
 } as const satisfies Record<string, readonly [Severity, string]>;
 

@@ -93,7 +93,7 @@ describe('http.hsts = true: every response over TLS carries one header', () => {
   });
   after(() => s.close());
 
-  const cases: { name: string; path: string; method?: string; headers?: Record<string, string>; status: number }[] = [
+  const cases: { name: string; path: string; method?: string; headers?: Record<string, string>; body?: string; status: number }[] = [
     { name: '200', path: '/healthz/live', status: 200 },
     { name: '200 robots.txt', path: '/robots.txt', status: 200 },
     { name: '200 HEAD', path: '/healthz/live', method: 'HEAD', status: 200 },
@@ -107,11 +107,13 @@ describe('http.hsts = true: every response over TLS carries one header', () => {
       headers: { Origin: 'https://admin.example.test', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'authorization' },
       status: 204,
     },
-    { name: '404 actual CORS request', path: '/api/nothing', headers: { Origin: 'https://admin.example.test' }, status: 404 },
+    { name: '404 actual CORS request', path: '/nothing/here', headers: { Origin: 'https://admin.example.test' }, status: 404 },
+    { name: '401 management API without credentials', path: '/api/settings/list', headers: { Origin: 'https://admin.example.test' }, status: 401 },
+    { name: '413 management API body too large', path: '/api/auth/login', method: 'POST', body: 'x'.repeat(1_100_000), status: 413 },
   ];
   for (const c of cases) {
     test(`${c.name}: ${DEFAULT_VALUE}`, async () => {
-      const r = await get(`${tlsUrl}${c.path}`, { method: c.method ?? 'GET', headers: c.headers ?? {}, dispatcher: agent });
+      const r = await get(`${tlsUrl}${c.path}`, { method: c.method ?? 'GET', headers: c.headers ?? {}, ...(c.body ? { body: c.body } : {}), dispatcher: agent });
       await r.arrayBuffer();
       assert.equal(r.status, c.status);
       assertSts(r, DEFAULT_VALUE, c.name);

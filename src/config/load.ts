@@ -29,14 +29,22 @@ export function readSource(path: string | undefined): ConfigSource | Diagnostic 
   }
 }
 
-/** TOML text → flat keys → typed, validated settings, with every problem found reported at once. */
-export function loadConfig(source: ConfigSource, environment: MacroEnvironment = processMacroEnvironment): LoadResult {
+/**
+ * TOML text → flat keys → typed, validated settings, with every problem found reported at once.
+ * `overlay` holds settings written through the management API: they win over the file.
+ */
+export function loadConfig(
+  source: ConfigSource,
+  environment: MacroEnvironment = processMacroEnvironment,
+  overlay: ReadonlyMap<string, string> = new Map(),
+): LoadResult {
   const parsed = parseToml(source.text, source.name);
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   if (hasErrors(diagnostics)) return { ok: false, files: [], diagnostics };
   const aliased = applyAliases(parsed.flat);
   diagnostics.push(...aliased.diagnostics);
   const flat = aliased.flat;
+  for (const [k, v] of overlay) flat.set(k, v);
   if (![...flat.keys()].some((k) => k.startsWith('server.listener.'))) {
     for (const [k, v] of parseToml(DEFAULT_LISTENERS_TOML, '<defaults>').flat) flat.set(k, v);
   }

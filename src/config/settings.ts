@@ -1,4 +1,5 @@
 import { hostname as systemHostname } from 'node:os';
+import { join } from 'node:path';
 import { parseCidr, type Cidr } from '../net/ip.js';
 import { parseHeaderEntry } from '../policy/headers/index.js';
 import { preloadProblems, ONE_YEAR_SECONDS, type HstsSettings } from '../policy/hsts/index.js';
@@ -9,6 +10,7 @@ import { readCertificates, type CertificateSettings } from './certificates.js';
 import { readListeners, type ListenerSettings } from './listeners.js';
 import type { IpListSettings } from '../policy/access/ip-lists.js';
 import type { RateLimitSettings } from '../policy/ratelimit/index.js';
+import type { Rate } from './values.js';
 import { compile, compileRules, HTTP_VARIABLES, type CompiledExpr, type CompiledRules, type RuleError } from '../expr/index.js';
 import type { ConfigReader } from './reader.js';
 import { parseDuration } from './values.js';
@@ -54,7 +56,21 @@ export interface AccessSettings {
   readonly rateLimit: RateLimitSettings;
 }
 
+export interface AdminSettings {
+  /** `authentication.fallback-admin.user` / `.secret` (plain text or a hash). */
+  readonly fallbackAdmin: { readonly user: string; readonly secret: string } | undefined;
+  /** `server.auto-ban.auth.rate`: failed logins per IP before a ban. */
+  readonly authBanRate: Rate;
+  /** How long a banned address stays banned (`server.auto-ban.auth.duration`, Parapet's). */
+  readonly authBanMs: number;
+  /** The embedded store (`server.store-path`, default `<data-dir>/parapet.db`). */
+  readonly storePath: string;
+  /** Lifetime of a login token (`authentication.token.lifetime`, Parapet's). */
+  readonly tokenTtlMs: number;
+}
+
 export interface Settings {
+  readonly admin: AdminSettings;
   readonly server: ServerSettings;
   readonly listeners: readonly ListenerSettings[];
   readonly certificates: readonly CertificateSettings[];
@@ -68,8 +84,9 @@ export function readSettings(r: ConfigReader): Settings {
   const certificates = readCertificates(r);
   const http = readHttp(r);
   const access = readAccess(r);
+  const admin = readAdmin(r, server);
   readRecognisedButNotEnforced(r);
-  return { server, listeners, certificates, http, access };
+  return { admin, server, listeners, certificates, http, access };
 }
 
 function readServer(r: ConfigReader): ServerSettings {
@@ -287,12 +304,22 @@ function readAccess(r: ConfigReader): AccessSettings {
   };
 }
 
-/** Stalwart keys later parts of Parapet enforce: known, so not "unknown", but said plainly. */
-function readRecognisedButNotEnforced(r: ConfigReader): void {
-  for (const prefix of ['server.auto-ban']) {
-    if (r.consumePrefix(prefix).length > 0) {
-      r.report('CFG_NOT_ENFORCED', `\`${prefix}\` is recognised but not enforced by this version of Parapet`, prefix);
-    }
+function readAdmin(r: ConfigReader, server: ServerSettings): AdminSettings {
+  const user = r.string('authentication.fallback-admin.user');
+  const secret = r.string('authentication.fallback-admin.secret');
+  if ((user === undefined) !== (secret === undefined)) {
+    r.report('CFG_ADMIN_INCOMPLETE', 'the fallback admin needs both `user` and `secret`', 'authentication.fallback-admin');
   }
+  return {
+    fallbackAdmin: user && secret ? { user, secret } : undefined,
+    authBanRate: r.rate('server.auto-ban.auth.rate', { requests: 100, periodMs: 86_400_000 }),
+    authBanMs: r.duration('server.auto-ban.auth.duration', 3_600_000),
+    storePath: r.string('server.store-path') ?? join(server.dataDir, 'parapet.db'),
+    tokenTtlMs: r.duration('authentication.token.lifetime', 3_600_000),
+  };
+}
+
+/** The rest of Stalwart's `authentication.*` (directories, OAuth…) is not Parapet's business. */
+function readRecognisedButNotEnforced(r: ConfigReader): void {
   r.consumePrefix('authentication');
 }

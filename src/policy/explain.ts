@@ -163,6 +163,8 @@ function summary(step: Step, status: number, preflight: PreflightAnswer | undefi
       return `${status}: redirected to ${location} (http.hsts forces HTTPS)`;
     case 'preflight':
       return preflight?.granted ? `${status}: CORS preflight granted` : `${status}: CORS preflight not granted: ${preflight?.reason}`;
+    case 'api':
+      return 'handed to the management API, which answers 401 without valid credentials';
     case 'route':
       return `${status}: routed`;
   }

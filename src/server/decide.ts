@@ -61,6 +61,7 @@ export type Step =
   | 'redirect-without-host'
   | 'hsts-redirect'
   | 'preflight'
+  | 'api'
   | 'route';
 
 /**
@@ -233,6 +234,9 @@ export function decide<X extends RequestFacts>(x: X, s: DecisionState, answer: A
 
 function route<X extends RequestFacts>(x: X, s: DecisionState, base: readonly string[], answer: Answer<X>): void {
   const path = x.path;
+  // The management API answers asynchronously (authentication, bodies): status 0 hands the
+  // request over, with the security headers its answer must carry.
+  if (path === '/api' || path.startsWith('/api/')) return answer(x, 'api', 0, base, undefined, '', undefined, undefined);
   if (path !== '/healthz/live' && path !== '/healthz/ready' && path !== '/robots.txt') {
     return answer(x, 'route', 404, base, PROBLEM_TYPE, problemBody(404, `no resource at ${path.slice(0, 200)}`), undefined, undefined);
   }

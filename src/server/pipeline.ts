@@ -5,6 +5,7 @@ import { normalizeIp } from '../net/ip.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { decide, isSecure, requestClient, responseHeaderList, transportOf, type Answer, type RequestFacts } from './decide.js';
 import type { RateCounter } from '../policy/ratelimit/index.js';
+import type { AdminApi, ApiExchange } from '../admin/api/index.js';
 import type { Logger } from './log.js';
 import { PROBLEM_TYPE, problemBody } from './problem.js';
 
@@ -19,6 +20,8 @@ export interface LiveState {
   ready: boolean;
   /** Survives reloads, so a reload does not reset anyone's limit. */
   readonly rateCounter: RateCounter;
+  /** The management API, once the store is open. */
+  admin: AdminApi | undefined;
 }
 
 export interface ListenerContext {
@@ -28,7 +31,9 @@ export interface ListenerContext {
 
 /** One request in flight: the facts the decision reads, and what writing the answer needs. */
 interface Exchange extends RequestFacts {
+  readonly req: Request;
   readonly res: Response;
+  readonly admin: AdminApi | undefined;
   readonly started: number;
   readonly log: Logger;
 }
@@ -55,7 +60,9 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
       origin: h.origin,
       requestMethod: h['access-control-request-method'] as string | undefined,
       requestHeaders: h['access-control-request-headers'] as string | undefined,
+      req,
       res,
+      admin: state.admin,
       started,
       clientIp: client?.ip ?? peer,
       listener: listener.id,
@@ -76,6 +83,7 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
 
 /** Writes a decided answer in one `writeHead` call (module-level: no closure per request). */
 const write: Answer<Exchange> = (x, step, status, base, type, body, extra) => {
+  if (step === 'api') return handOverToApi(x, base);
   (x.res as ServerResponse).writeHead(status, responseHeaderList(base, extra, type, body));
   if (x.method === 'HEAD' || body === '') x.res.end();
   else x.res.end(body);
@@ -85,3 +93,17 @@ const write: Answer<Exchange> = (x, step, status, base, type, body, extra) => {
     x.log.info({ method: x.method, path: x.path, status, ms, ip: x.clientIp, listener: x.listener }, 'request');
   }
 };
+
+function handOverToApi(x: Exchange, base: readonly string[]): void {
+  if (!x.admin) return write(x, 'route', 503, base, PROBLEM_TYPE, problemBody(503, 'the management API is not available'), undefined, undefined);
+  const reply = (status: number, json: unknown, extra?: readonly string[]) => {
+    if (x.res.headersSent || x.res.destroyed) return;
+    write(x, 'route', status, base, status >= 400 ? PROBLEM_TYPE : 'application/json', JSON.stringify(json), extra, undefined);
+  };
+  x.admin
+    .handle({ method: x.method, path: x.path, url: x.url, clientIp: x.clientIp, headers: x.req.headers, body: x.req as ApiExchange['body'], reply })
+    .catch((err: unknown) => {
+      x.log.error({ err, method: x.method, path: x.path }, 'management API request failed');
+      reply(500, { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'internal error' });
+    });
+}

@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { AdminApi, type LiveConfig } from '../admin/api/index.js';
+import { createAuthenticator } from '../admin/api/authenticate.js';
+import { AuthFailureTracker, hashPassword, isPlaintextSecret, TokenIssuer } from '../admin/auth/index.js';
+import { Store } from '../admin/store/index.js';
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { loadConfig, readSource, type LoadResult } from '../config/load.js';
 import type { MacroEnvironment } from '../config/macros.js';
@@ -18,6 +23,11 @@ export interface ServerOptions {
   readonly environment?: MacroEnvironment;
   /** A logger to use instead of JSON lines on stdout (tests). */
   readonly logger?: Logger;
+  /**
+   * Called once when the first start creates the admin account, with its generated password.
+   * Default: printed on stderr, never in the log.
+   */
+  readonly onAdminCreated?: (user: string, password: string) => void;
 }
 
 export class ConfigError extends Error {
@@ -37,6 +47,8 @@ export class ParapetServer {
   private certificates!: CertificateStore;
   private reloading: Promise<unknown> = Promise.resolve();
   private stopping = false;
+  private store!: Store;
+  private live!: LiveConfig;
   private watchedFiles: readonly string[] = [];
   private readonly watcher = new FileWatcher((paths) => {
     this.log.info({ files: paths }, 'a file the configuration reads changed; reloading');
@@ -50,17 +62,30 @@ export class ParapetServer {
   ) {}
 
   static async start(options: ServerOptions = {}): Promise<ParapetServer> {
-    const loaded = load(options);
-    if (!loaded.ok) throw new ConfigError(loaded.diagnostics);
-    const log = options.logger ?? createLogger(loaded.settings.server.logLevel);
+    const fileOnly = load(options, new Map());
+    if (!fileOnly.ok) throw new ConfigError(fileOnly.diagnostics);
+    const log = options.logger ?? createLogger(fileOnly.settings.server.logLevel);
+    const store = Store.open(resolve(fileOnly.settings.admin.storePath));
+    const withStore = load(options, store.settings());
+    if (!withStore.ok) {
+      // Settings stored through the API no longer validate against this file: serve the file
+      // alone rather than not at all, so the operator can still reach the API to fix them.
+      log.error({ errors: withStore.diagnostics.filter((d) => d.severity === 'error') }, 'stored settings make the configuration invalid; serving the file alone');
+    }
+    const loaded = withStore.ok ? withStore : fileOnly;
     logDiagnostics(log, loaded.diagnostics);
     const server = new ParapetServer(options, log, {
       policy: compilePolicy(loaded.settings, loaded.flat),
       httpsPort: 443,
       ready: false,
       rateCounter: new MemoryRateCounter(),
+      admin: undefined,
     });
+    server.store = store;
+    server.live = { settings: loaded.settings, flat: loaded.flat, policy: server.state.policy };
     try {
+      await server.ensureFirstAdmin(loaded.settings);
+      server.state.admin = server.createAdminApi(loaded.settings);
       await server.apply(loaded.settings, loaded.flat, { failOnBindError: true });
       server.watchedFiles = loaded.files;
       server.watcher.watch(loaded.files);
@@ -84,7 +109,7 @@ export class ParapetServer {
 
   private async reloadNow(): Promise<ReloadOutcome> {
     if (this.stopping) return { ok: false, diagnostics: [] };
-    const loaded = load(this.options);
+    const loaded = load(this.options, this.store.settings());
     if (!loaded.ok) {
       // Keep watching what the new config names too: the next write may complete it
       // (a certificate renewed before its key, say).
@@ -101,6 +126,7 @@ export class ParapetServer {
     }
     this.watchedFiles = loaded.files;
     this.watcher.watch(loaded.files);
+    this.live = { settings: loaded.settings, flat: loaded.flat, policy: this.state.policy };
     this.log.info('configuration reloaded');
     return { ok: true, diagnostics: loaded.diagnostics };
   }
@@ -147,6 +173,34 @@ export class ParapetServer {
     await Promise.all(retired.map((r) => r.close(settings.server.shutdownTimeoutMs)));
   }
 
+  /** The embedded default's first start: an admin with a generated password, shown once. */
+  private async ensureFirstAdmin(settings: Settings): Promise<void> {
+    if (settings.admin.fallbackAdmin || this.store.accounts.count() > 0) return;
+    const password = randomBytes(18).toString('base64url');
+    this.store.accounts.put({ name: 'admin', secretHash: await hashPassword(password), role: 'admin' });
+    this.log.warn({ account: 'admin' }, 'created the admin account; its password is shown once, on stderr');
+    if (this.options.onAdminCreated) this.options.onAdminCreated('admin', password);
+    else process.stderr.write(`\nParapet created the administrator account.\n  user:     admin\n  password: ${password}\nIt is shown only now; store it in a password manager.\n\n`);
+  }
+
+  private createAdminApi(settings: Settings): AdminApi {
+    const tokens = new TokenIssuer();
+    const failures = new AuthFailureTracker(settings.admin.authBanRate, settings.admin.authBanMs);
+    const authenticator = createAuthenticator(() => this.live.settings.admin, this.store, tokens, failures);
+    return new AdminApi({
+      store: this.store,
+      authenticator,
+      tokens,
+      current: () => this.live,
+      validate: (overlay) => load(this.options, overlay),
+      reload: () => this.reload(),
+      plaintextAdminSecret: () => {
+        const secret = this.live.settings.admin.fallbackAdmin?.secret;
+        return secret !== undefined && isPlaintextSecret(secret);
+      },
+    });
+  }
+
   private httpsPort(): number {
     for (const l of this.listeners) if (l.settings.tls && l.bound[0]) return l.bound[0].port;
     return 443;
@@ -169,16 +223,18 @@ export class ParapetServer {
     this.state.ready = false;
     this.watcher.close();
     (this.state.rateCounter as MemoryRateCounter).close();
+    this.state.admin = undefined;
     await this.reloading;
     await Promise.all(this.listeners.map((l) => l.close(graceMs)));
     this.listeners = [];
+    this.store?.close();
   }
 }
 
-function load(options: ServerOptions): LoadResult {
+function load(options: ServerOptions, overlay: ReadonlyMap<string, string>): LoadResult {
   const source = readSource(options.configPath);
   if ('code' in source) return { ok: false, files: [], diagnostics: [source] };
-  return loadConfig(source, options.environment ?? processMacroEnvironment);
+  return loadConfig(source, options.environment ?? processMacroEnvironment, overlay);
 }
 
 function logDiagnostics(log: Logger, diagnostics: readonly Diagnostic[]): void {
