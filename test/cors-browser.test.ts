@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { listener, recordingLogger, startServer, type TestServer } from './helpers/server.js';
+import { CHROMIUM, CHROMIUM_FLAGS } from './helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TEST_TIMEOUT = 60_000;
 
 type Outcome = { readonly allowed: true; readonly status: number; readonly body: string } | { readonly allowed: false; readonly error: string };
@@ -73,14 +73,7 @@ describe('CORS in headless Chromium', { timeout: 180_000 }, () => {
       timeout: 30_000,
       headless: true,
       args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_FLAGS,
       ],
     });
   });

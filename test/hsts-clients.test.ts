@@ -13,12 +13,12 @@ import selfsigned from 'selfsigned';
 import { ALERT_HANDSHAKE_FAILURE, clientHello, sendClientHello } from './helpers/clienthello.js';
 import { createCa, issueLeaf, type Leaf, type TestCa } from './helpers/pki.js';
 import { certificate, listener, startServer, type TestServer } from './helpers/server.js';
+import { CHROMIUM, CHROMIUM_FLAGS } from './helpers/chromium.js';
 
 const HOST = 'mail.example.test';
 const SUBDOMAIN = `www.${HOST}`;
 const RSA_HOST = 'rsa.example.test';
 const CURL = '/usr/bin/curl';
-const CHROMIUM = '/usr/bin/chromium';
 const CERTUTIL = '/usr/bin/certutil';
 const OPENSSL = '/usr/bin/openssl';
 const LIVE_BODY = '{"status":"live"}';
@@ -207,14 +207,7 @@ describe('headless Chromium', () => {
       timeout: 30_000,
       env: { ...process.env, HOME: home },
       args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_FLAGS,
         `--host-resolver-rules=MAP ${HOST} 127.0.0.1, MAP ${SUBDOMAIN} 127.0.0.1`,
         // Chromium's own HTTPS upgrading would also turn http:// into https://; off, so that
         // only HSTS can do it here (the HSTS-off test below proves nothing else does).
