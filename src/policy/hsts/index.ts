@@ -55,6 +55,15 @@ export function compileHsts(s: HstsSettings, target: RedirectTarget): CompiledHs
  */
 export function hostTakesHsts(host: HostFacts | undefined): boolean {
   if (!host || host.isIpLiteral) return false;
+  let known = decided.get(host);
+  if (known === undefined) decided.set(host, (known = nameTakesHsts(host)));
+  return known;
+}
+
+// Parsed hosts are cached and immutable, so the answer is kept per host object.
+const decided = new WeakMap<HostFacts, boolean>();
+
+function nameTakesHsts(host: HostFacts): boolean {
   const h = host.hostname.endsWith('.') ? host.hostname.slice(0, -1) : host.hostname;
   // A host whose last label is a number (`127.0.0.1.`, `2130706433`, `0x7f.0.0.1`) is an IPv4
   // address to a browser (WHATWG URL "ends in a number"), so it is treated as one.
