@@ -1,6 +1,7 @@
 // CORS as a real browser enforces it: headless Chromium loads pages from two other origins
 // and calls Parapet with fetch(). A preflighted POST (Authorization + JSON) and a simple GET,
-// to an unknown path (404) and to /robots.txt (POST → 405), in each CORS mode. "Allowed"
+// to an unknown path (404), to /robots.txt (POST → 405) and to the management API with a
+// bogus token (401), in each CORS mode. "Allowed"
 // means the page could read the status and body; "blocked" means fetch rejected.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -36,9 +37,11 @@ async function pageServer(): Promise<{ origin: string; close: () => Promise<void
 }
 
 type Mode = 'off' | 'permissive' | 'allowlist';
-type Call = 'preflighted POST /nope' | 'preflighted POST /robots.txt' | 'simple GET /robots.txt' | 'simple GET /nope';
-const CALLS: Call[] = ['preflighted POST /nope', 'preflighted POST /robots.txt', 'simple GET /robots.txt', 'simple GET /nope'];
+type Call = 'preflighted POST /nope' | 'preflighted POST /robots.txt' | 'simple GET /robots.txt' | 'simple GET /nope' | 'preflighted POST /api/settings';
+const CALLS: Call[] = ['preflighted POST /nope', 'preflighted POST /robots.txt', 'simple GET /robots.txt', 'simple GET /nope', 'preflighted POST /api/settings'];
 const READ: Record<Call, { status: number; body: RegExp }> = {
+  // The preflight needs no credentials; the POST's bogus token gets a 401 the app can read.
+  'preflighted POST /api/settings': { status: 401, body: /"status":401/ },
   'preflighted POST /nope': { status: 404, body: /"status":404/ },
   'preflighted POST /robots.txt': { status: 405, body: /"status":405/ },
   'simple GET /robots.txt': { status: 200, body: /^User-agent: \*/ },
@@ -147,14 +150,14 @@ describe('CORS in headless Chromium', { timeout: 180_000 }, () => {
     assert.ok(requests('permissive', 'OPTIONS').some((r) => r.path === '/nope' && r.status === 204), JSON.stringify(requests('permissive', 'OPTIONS')));
     assert.deepEqual(
       requests('permissive', 'POST').map((r) => `${r.path} ${r.status}`).sort(),
-      ['/nope 404', '/nope 404', '/robots.txt 405', '/robots.txt 405'],
+      ['/api/settings 401', '/api/settings 401', '/nope 404', '/nope 404', '/robots.txt 405', '/robots.txt 405'],
     );
     // allowlist: A's preflights granted (204), B's refused (403); only A's POSTs were sent.
     const preflights = requests('allowlist', 'OPTIONS').map((r) => r.status);
     assert.ok(preflights.includes(204) && preflights.includes(403), JSON.stringify(preflights));
-    assert.deepEqual(requests('allowlist', 'POST').map((r) => `${r.path} ${r.status}`).sort(), ['/nope 404', '/robots.txt 405']);
-    // off: the preflight is routed like any OPTIONS (404/405), so no POST ever reaches the server.
-    assert.deepEqual(requests('off', 'OPTIONS').map((r) => r.status).sort(), [404, 404, 405, 405]);
+    assert.deepEqual(requests('allowlist', 'POST').map((r) => `${r.path} ${r.status}`).sort(), ['/api/settings 401', '/nope 404', '/robots.txt 405']);
+    // off: the preflight is routed like any OPTIONS (401/404/405), so no POST ever reaches the server.
+    assert.deepEqual(requests('off', 'OPTIONS').map((r) => r.status).sort(), [401, 401, 404, 404, 405, 405]);
     assert.deepEqual(requests('off', 'POST'), []);
   });
 });

@@ -88,7 +88,10 @@ describe('http.hsts = true: every response over TLS carries one header', () => {
   let s: TestServer;
   let tlsUrl: string;
   before(async () => {
-    s = await startServer(tlsAndPlain('hsts = true\npermissive-cors = true'));
+    // The access rule cannot be evaluated for /rule-fails (a list is not a status code): a 500.
+    s = await startServer(
+      tlsAndPlain(`hsts = true\npermissive-cors = true\nallowed-endpoint = [ { if = "url_path == '/rule-fails'", then = "split(url_path, '/')" }, { else = "200" } ]`),
+    );
     tlsUrl = at(s, 'tls');
   });
   after(() => s.close());
@@ -108,6 +111,7 @@ describe('http.hsts = true: every response over TLS carries one header', () => {
       status: 204,
     },
     { name: '404 actual CORS request', path: '/nothing/here', headers: { Origin: 'https://admin.example.test' }, status: 404 },
+    { name: '500 access rule that cannot be evaluated', path: '/rule-fails', status: 500 },
     { name: '401 management API without credentials', path: '/api/settings/list', headers: { Origin: 'https://admin.example.test' }, status: 401 },
     { name: '413 management API body too large', path: '/api/auth/login', method: 'POST', body: 'x'.repeat(1_100_000), status: 413 },
   ];
