@@ -6,8 +6,10 @@
 // explanation is what the server sends. This module only adds the provenance of each header.
 import { normalizeIp } from '../net/ip.js';
 import type { PreflightAnswer } from './cors/index.js';
+import { webAdminAssets } from '../admin/web/assets.js';
 import { decide, isSecure, requestClient, responseHeaderList, transportOf, type RequestFacts, type Step } from '../server/decide.js';
 import { parseHost } from '../net/host.js';
+import { scanHeaders } from '../server/request-headers.js';
 import { Transport, type CompiledPolicy } from './index.js';
 import type { RateCounter } from './ratelimit/index.js';
 
@@ -80,7 +82,9 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
   if (r.origin !== undefined) headers.set('origin', r.origin);
   if (r.host !== undefined) headers.set('host', r.host);
   if (!headers.has('host')) headers.set('host', settings.http.url?.host ?? settings.server.hostname);
-  const h = Object.fromEntries(headers);
+  // The same reading of headers as the pipeline's.
+  const rawHeaders = [...headers].flat();
+  const h = scanHeaders(rawHeaders);
 
   const peer = normalizeIp(r.ip);
   const client = requestClient(policy, peer, h);
@@ -94,21 +98,21 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
     rawHost: h.host,
     secure: isSecure(listenerTls, client),
     origin: h.origin,
-    requestMethod: h['access-control-request-method'],
-    requestHeaders: h['access-control-request-headers'],
+    requestMethod: h.requestMethod,
+    requestHeaders: h.requestHeaders,
     clientIp: client?.ip ?? peer,
     listener: settings.listeners.find((l) => l.tls === listenerTls)?.id ?? '',
     connection: { localPort: settings.listeners.find((l) => l.tls === listenerTls)?.binds[0]?.port ?? 0 },
-    rawHeaders: [...headers].flat(),
+    rawHeaders,
   };
   const transport = transportOf(facts.secure, parseHost(facts.rawHost));
   const tlsPort = settings.listeners.find((l) => l.tls)?.binds[0]?.port;
   // An explanation describes one request on its own: no rate limit has been used up.
-  const state = { policy, httpsPort: r.httpsPort ?? (tlsPort || 443), ready: r.ready ?? true, rateCounter: NEVER_LIMITED };
+  const state = { policy, httpsPort: r.httpsPort ?? (tlsPort || 443), ready: r.ready ?? true, rateCounter: NEVER_LIMITED, webadmin: webAdminAssets() };
 
   let recorded: { step: Step; status: number; base: readonly string[]; extra: readonly string[]; list: string[]; body: string; preflight: PreflightAnswer | undefined } | undefined;
   decide(facts, state, (_x, step, status, base, type, body, extra, preflight) => {
-    recorded = { step, status, base, extra: extra ?? [], list: responseHeaderList(base, extra, type, body), body, preflight };
+    recorded = { step, status, base, extra: extra ?? [], list: responseHeaderList(base, extra, type, body), body: typeof body === 'string' ? body : body.toString('utf8'), preflight };
   });
   if (!recorded) throw new Error('the decision gave no answer');
   const { step, status, list, body, preflight } = recorded;

@@ -10,10 +10,11 @@ import { parseHost, type HostFacts } from '../net/host.js';
 import { isLoopback, normalizeIp } from '../net/ip.js';
 import { IpStanding } from '../policy/access/ip-lists.js';
 import { isPreflight, type PreflightAnswer } from '../policy/cors/index.js';
-import { resolveClient, type ClientFacts } from '../policy/forwarded/index.js';
+import { resolveClient, type ClientFacts, type ForwardedHeaders } from '../policy/forwarded/index.js';
 import { hostTakesHsts, redirectDecision, type RedirectTarget } from '../policy/hsts/index.js';
 import { Transport, type CompiledPolicy } from '../policy/index.js';
 import { rateLimitHeaders, type RateCounter } from '../policy/ratelimit/index.js';
+import { ADMIN_HEADERS, type WebAdminAssets } from '../admin/web/assets.js';
 import { PROBLEM_TYPE, problemBody } from './problem.js';
 
 /** What the decision reads from one request. */
@@ -49,6 +50,8 @@ export interface DecisionState {
   readonly httpsPort: number;
   readonly ready: boolean;
   readonly rateCounter: RateCounter;
+  /** The built webadmin served at /admin/, loaded at start; undefined when not built. */
+  readonly webadmin?: WebAdminAssets | undefined;
 }
 
 /** The step that answered, in pipeline order. */
@@ -74,21 +77,16 @@ export type Answer<X> = (
   status: number,
   base: readonly string[],
   type: string | undefined,
-  body: string,
+  body: string | Buffer,
   extra: readonly string[] | undefined,
   preflight: PreflightAnswer | undefined,
 ) => void;
 
-type Headers = { readonly [name: string]: string | string[] | undefined };
 
 /** The client behind the socket, when forwarded headers are believed at all. */
-export function requestClient(policy: CompiledPolicy, peer: string, h: Headers): ClientFacts | undefined {
+export function requestClient(policy: CompiledPolicy, peer: string, h: ForwardedHeaders): ClientFacts | undefined {
   if (policy.forwarded.mode === 'off') return undefined;
-  return resolveClient(
-    peer,
-    { forwarded: h.forwarded as string | undefined, xForwardedFor: h['x-forwarded-for'] as string | undefined, xForwardedProto: h['x-forwarded-proto'] as string | undefined },
-    policy.forwarded,
-  );
+  return resolveClient(peer, h, policy.forwarded);
 }
 
 export function isSecure(listenerTls: boolean, client: ClientFacts | undefined): boolean {
@@ -107,7 +105,7 @@ const finishedLists = new WeakMap<readonly string[], Map<string, readonly string
 const withExtra = new WeakMap<readonly string[], WeakMap<readonly string[], readonly string[]>>();
 
 /** The header list handed to `writeHead`: the policy's, the step's, then the body's. */
-export function responseHeaderList(base: readonly string[], extra: readonly string[] | undefined, type: string | undefined, body: string): string[] {
+export function responseHeaderList(base: readonly string[], extra: readonly string[] | undefined, type: string | undefined, body: string | Buffer): string[] {
   if (extra === undefined && type !== undefined && Object.isFrozen(base)) {
     let byBody = finishedLists.get(base);
     if (!byBody) finishedLists.set(base, (byBody = new Map()));
@@ -120,7 +118,7 @@ export function responseHeaderList(base: readonly string[], extra: readonly stri
     }
     return list as string[];
   }
-  if (extra !== undefined && type === undefined && body === '' && Object.isFrozen(base) && Object.isFrozen(extra)) {
+  if (extra !== undefined && type === undefined && body.length === 0 && Object.isFrozen(base) && Object.isFrozen(extra)) {
     let byExtra = withExtra.get(base);
     if (!byExtra) withExtra.set(base, (byExtra = new WeakMap()));
     let list = byExtra.get(extra);
@@ -136,6 +134,9 @@ const ROBOTS = 'User-agent: *\nDisallow: /\n';
 const LIVE = '{"status":"live"}';
 const READY = '{"status":"ready"}';
 const ALLOW_GET = Object.freeze(['allow', 'GET, HEAD']);
+const TO_ADMIN = Object.freeze(['location', '/admin/']);
+const ADMIN_ALLOW_GET = Object.freeze([...ADMIN_HEADERS, 'allow', 'GET, HEAD']);
+const HTML = 'text/html; charset=utf-8';
 const TEXT = 'text/plain; charset=utf-8';
 
 const NO_HEADERS: readonly string[] = Object.freeze([]);
@@ -237,6 +238,10 @@ function route<X extends RequestFacts>(x: X, s: DecisionState, base: readonly st
   // The management API answers asynchronously (authentication, bodies): status 0 hands the
   // request over, with the security headers its answer must carry.
   if (path === '/api' || path.startsWith('/api/')) return answer(x, 'api', 0, base, undefined, '', undefined, undefined);
+  if (path === '/admin' || path.startsWith('/admin/')) return admin(x, s.webadmin, base, answer);
+  if (path === '/' && (x.method === 'GET' || x.method === 'HEAD')) {
+    return answer(x, 'route', 302, base, TEXT, 'Redirecting to /admin/\n', TO_ADMIN, undefined);
+  }
   if (path !== '/healthz/live' && path !== '/healthz/ready' && path !== '/robots.txt') {
     return answer(x, 'route', 404, base, PROBLEM_TYPE, problemBody(404, `no resource at ${path.slice(0, 200)}`), undefined, undefined);
   }
@@ -247,4 +252,28 @@ function route<X extends RequestFacts>(x: X, s: DecisionState, base: readonly st
   if (path === '/healthz/live') return answer(x, 'route', 200, base, 'application/json', LIVE, undefined, undefined);
   if (s.ready) return answer(x, 'route', 200, base, 'application/json', READY, undefined, undefined);
   return answer(x, 'route', 503, base, PROBLEM_TYPE, problemBody(503, 'listeners are still starting'), undefined, undefined);
+}
+
+/**
+ * The webadmin from memory: a file by its path, index.html for `/admin/` and for any other
+ * path (the app routes itself), with a strict CSP. `connect-src *` because the app may be
+ * pointed at a Parapet on another origin.
+ */
+function admin<X extends RequestFacts>(x: X, files: WebAdminAssets | undefined, base: readonly string[], answer: Answer<X>): void {
+  if (x.path === '/admin') return answer(x, 'route', 301, base, TEXT, 'Redirecting to /admin/\n', TO_ADMIN, undefined);
+  if (x.method !== 'GET' && x.method !== 'HEAD') {
+    return answer(x, 'route', 405, base, PROBLEM_TYPE, problemBody(405, `${x.method} is not allowed here`), ADMIN_ALLOW_GET, undefined);
+  }
+  if (!files) {
+    const body = problemBody(503, 'the webadmin was not built: run `npm run build` (vite build webadmin)');
+    return answer(x, 'route', 503, base, PROBLEM_TYPE, body, ADMIN_HEADERS, undefined);
+  }
+  const asset = files.get(x.path.slice('/admin/'.length)) ?? files.get('index.html')!;
+  if (ifNoneMatch(x.rawHeaders) === asset.etag) return answer(x, 'route', 304, base, undefined, '', asset.headers, undefined);
+  return answer(x, 'route', 200, base, asset.type, asset.body, asset.headers, undefined);
+}
+
+function ifNoneMatch(raw: readonly string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'if-none-match') return raw[i + 1];
+  return undefined;
 }
