@@ -6,6 +6,11 @@ export const HEALTH_PATH = '/healthz/live';
 export const HEALTH_BODY = '{"status":"live"}';
 export const HEALTH_CONTENT_TYPE = 'application/json';
 
+/** A path outside /healthz/ (health probes are exempt from rate limits), for the guarded run. */
+export const ROBOTS_PATH = '/robots.txt';
+export const ROBOTS_BODY = 'User-agent: *\nDisallow: /\n';
+export const ROBOTS_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
 export const HSTS_VALUE = 'max-age=31536000; includeSubDomains';
 
 /** `http.headers` in Parapet's config, and the same headers set by hand elsewhere. */
@@ -32,7 +37,9 @@ export const PREFLIGHT_ANSWER: readonly (readonly [string, string])[] = [
   ['vary', 'Access-Control-Request-Headers'],
 ];
 
-export type RequestKind = 'get' | 'preflight';
+export type RequestKind = 'get' | 'preflight' | 'robots';
+
+export const REQUEST_PATHS: Readonly<Record<RequestKind, string>> = { get: HEALTH_PATH, preflight: HEALTH_PATH, robots: ROBOTS_PATH };
 
 /** Which security features a server instance has switched on. */
 export interface Features {
@@ -45,6 +52,8 @@ export interface ExpectedResponse {
   readonly body: string;
   /** Media type without parameters; undefined when the response has no body. */
   readonly contentType: string | undefined;
+  /** The whole Content-Type header, parameters included, as servers send it. */
+  readonly contentTypeHeader: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
   /** Headers that must not appear (HSTS over plain HTTP, CORS when it is off). */
   readonly absent: readonly string[];
@@ -57,17 +66,18 @@ export function expectedResponse(kind: RequestKind, tls: boolean, features: Feat
   else absent.push('strict-transport-security');
   if (kind === 'preflight') {
     Object.assign(headers, Object.fromEntries(PREFLIGHT_ANSWER));
-    return { status: 204, body: '', contentType: undefined, headers, absent };
+    return { status: 204, body: '', contentType: undefined, contentTypeHeader: undefined, headers, absent };
   }
   if (features.permissiveCors) headers['access-control-allow-origin'] = '*';
   else absent.push('access-control-allow-origin');
-  return { status: 200, body: HEALTH_BODY, contentType: HEALTH_CONTENT_TYPE, headers, absent };
+  if (kind === 'robots') return { status: 200, body: ROBOTS_BODY, contentType: 'text/plain', contentTypeHeader: ROBOTS_CONTENT_TYPE, headers, absent };
+  return { status: 200, body: HEALTH_BODY, contentType: HEALTH_CONTENT_TYPE, contentTypeHeader: HEALTH_CONTENT_TYPE, headers, absent };
 }
 
 /** The flat name/value list a node:http server hands to `writeHead` for these features. */
 export function flatHeaders(kind: RequestKind, tls: boolean, features: Features): string[] {
   const e = expectedResponse(kind, tls, features);
   const flat = Object.entries(e.headers).flat();
-  if (e.contentType !== undefined) flat.push('content-type', e.contentType, 'content-length', String(Buffer.byteLength(e.body)));
+  if (e.contentTypeHeader !== undefined) flat.push('content-type', e.contentTypeHeader, 'content-length', String(Buffer.byteLength(e.body)));
   return flat;
 }

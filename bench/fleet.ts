@@ -48,7 +48,7 @@ function parapetArgs(d: ServerDefinition, ports: Record<TransportName, number>, 
   writeFileSync(
     configPath,
     parapetToml({
-      settings: { hsts: d.features.hsts, permissiveCors: d.features.permissiveCors, logLevel: d.logLevel },
+      settings: { hsts: d.features.hsts, permissiveCors: d.features.permissiveCors, logLevel: d.logLevel, guarded: d.guarded ?? false },
       plainPort: ports.plain,
       tlsPort: ports.tls,
       certPath: ctx.certificate.certPath,

@@ -8,7 +8,21 @@ export interface ParapetVariantSettings {
   readonly permissiveCors: boolean;
   /** `info` logs one line per request; `warn` logs none on the hot path. */
   readonly logLevel: LogLevel;
+  /** Three access rules (Stalwart-style) and a rate limit high enough never to refuse the load. */
+  readonly guarded?: boolean;
 }
+
+// Each rule is evaluated for every request and none refuses the benchmark's; the rate limit
+// counts every request (the measured path is outside /healthz/, which is exempt).
+const GUARDED = `allowed-endpoint = [
+  { if = "starts_with(url_path, '/api') && remote_ip != '127.0.0.1'", then = "404" },
+  { if = "listener != 'https' && !contains(['robots.txt', '.well-known', 'healthz'], split(url_path, '/')[1])", then = "404" },
+  { if = "method == 'TRACE' || is_ip_in_cidr(remote_ip, '192.0.2.0/24')", then = "403" },
+  { else = "200" } ]
+
+[http.rate-limit]
+anonymous = "1000000000/1m"
+`;
 
 export interface ParapetConfigInput {
   readonly settings: ParapetVariantSettings;
@@ -47,7 +61,7 @@ hsts = ${c.settings.hsts}
 hsts-redirect = false
 permissive-cors = ${c.settings.permissiveCors}
 headers = [${headers}]
-`;
+${c.settings.guarded ? GUARDED : ''}`;
 }
 
 /** `x-content-type-options` → `X-Content-Type-Options`, as an operator would write it. */

@@ -3,7 +3,7 @@
 import type { Features, RequestKind } from './contract.js';
 import type { LogLevel } from './parapet-config.js';
 
-export type ServerId = 'bare' | 'fastify' | 'parapet' | 'parapet-log-info' | 'parapet-hsts-off' | 'parapet-cors-off';
+export type ServerId = 'bare' | 'fastify' | 'parapet' | 'parapet-log-info' | 'parapet-hsts-off' | 'parapet-cors-off' | 'parapet-guarded';
 export type TransportName = 'plain' | 'tls';
 
 export interface ServerDefinition {
@@ -13,6 +13,8 @@ export interface ServerDefinition {
   /** Parapet's `server.log-level`. */
   readonly logLevel: LogLevel;
   readonly description: string;
+  /** Parapet with a three-rule http.allowed-endpoint and rate limits on. */
+  readonly guarded?: boolean;
 }
 
 const ALL_ON: Features = { hsts: true, permissiveCors: true };
@@ -23,6 +25,14 @@ export const SERVERS: Readonly<Record<ServerId, ServerDefinition>> = {
   parapet: { id: 'parapet', implementation: 'parapet', features: ALL_ON, logLevel: 'warn', description: 'parapet serve, hsts + permissive-cors, log-level warn' },
   'parapet-log-info': { id: 'parapet-log-info', implementation: 'parapet', features: ALL_ON, logLevel: 'info', description: 'as parapet, log-level info (a JSON line per request, to /dev/null)' },
   'parapet-hsts-off': { id: 'parapet-hsts-off', implementation: 'parapet', features: { hsts: false, permissiveCors: true }, logLevel: 'warn', description: 'as parapet, hsts = false' },
+  'parapet-guarded': {
+    id: 'parapet-guarded',
+    implementation: 'parapet',
+    features: ALL_ON,
+    logLevel: 'warn',
+    guarded: true,
+    description: 'as parapet, plus a three-rule http.allowed-endpoint and http.rate-limit.anonymous',
+  },
   'parapet-cors-off': { id: 'parapet-cors-off', implementation: 'parapet', features: { hsts: true, permissiveCors: false }, logLevel: 'warn', description: 'as parapet, permissive-cors = false' },
 };
 
@@ -35,7 +45,7 @@ export interface Probe {
 
 export const probeKey = (p: Probe): string => `${p.server}/${p.transport}/${p.request}`;
 
-export type ScenarioId = 'plain' | 'tls' | 'hsts' | 'preflight' | 'cors';
+export type ScenarioId = 'plain' | 'tls' | 'hsts' | 'preflight' | 'cors' | 'guarded';
 
 export interface Scenario {
   readonly id: ScenarioId;
@@ -51,6 +61,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'tls', title: 'GET /healthz/live, keep-alive, HTTP/1.1 over TLS', transport: 'tls', request: 'get', servers: ['bare', 'parapet', 'fastify'] },
   { id: 'hsts', title: 'HSTS on vs off, GET over TLS', transport: 'tls', request: 'get', servers: ['bare', 'parapet', 'parapet-hsts-off'] },
   { id: 'preflight', title: 'CORS preflight (OPTIONS, Origin, ACRM: PUT, ACRH: authorization), plain', transport: 'plain', request: 'preflight', servers: ['bare', 'parapet'] },
+  { id: 'guarded', title: 'GET /robots.txt over TLS: access rules + rate limits + CORS + HSTS', transport: 'tls', request: 'robots', servers: ['bare', 'parapet-guarded'] },
   { id: 'cors', title: 'permissive CORS on vs off, GET plain', transport: 'plain', request: 'get', servers: ['bare', 'parapet', 'parapet-cors-off'] },
 ];
 
@@ -79,6 +90,14 @@ export const NAMED_RATIOS: readonly NamedRatio[] = [
     kind: 'ratio',
     target: { atLeast: 0.95 },
   },
+  {
+    id: 'guarded-vs-bare-tls',
+    title: 'Parapet guarded / bare, TLS GET /robots.txt',
+    numerator: { server: 'parapet-guarded', transport: 'tls', request: 'robots' },
+    denominator: { server: 'bare', transport: 'tls', request: 'robots' },
+    kind: 'ratio',
+    target: { atLeast: 0.85 },
+  },
   { id: 'cors-cost-get', title: 'permissive CORS cost on GET (off → on)', numerator: get('parapet', 'plain'), denominator: get('parapet-cors-off', 'plain'), kind: 'cost', target: { below: 0.03 } },
   { id: 'parapet-vs-fastify-plain', title: 'Parapet / fastify, plain GET', numerator: get('parapet', 'plain'), denominator: get('fastify', 'plain'), kind: 'ratio' },
   { id: 'parapet-vs-fastify-tls', title: 'Parapet / fastify, TLS GET', numerator: get('parapet', 'tls'), denominator: get('fastify', 'tls'), kind: 'ratio' },
@@ -87,7 +106,7 @@ export const NAMED_RATIOS: readonly NamedRatio[] = [
 ];
 
 /** Within a (transport, request) group, partners in a named ratio stand next to each other. */
-const SERVER_ORDER: readonly ServerId[] = ['bare', 'parapet', 'parapet-cors-off', 'parapet-hsts-off', 'parapet-log-info', 'fastify'];
+const SERVER_ORDER: readonly ServerId[] = ['bare', 'parapet', 'parapet-guarded', 'parapet-cors-off', 'parapet-hsts-off', 'parapet-log-info', 'fastify'];
 
 /**
  * The probes of the chosen scenarios in measuring order, without repeats, grouped by

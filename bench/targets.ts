@@ -1,6 +1,6 @@
 // Turns a probe into the concrete request: the URL on the server's port, the method and the
 // headers, for the load generator and for the verifying request alike.
-import { HEALTH_PATH, PREFLIGHT_REQUEST, expectedResponse } from './contract.js';
+import { PREFLIGHT_REQUEST, REQUEST_PATHS, expectedResponse } from './contract.js';
 import type { RunningServer } from './fleet.js';
 import type { LoadSpec } from './load.js';
 import { BENCH_HOST, type BenchCertificate } from './pki.js';
@@ -16,7 +16,7 @@ export interface ProbeRequest {
 
 export function probeRequest(probe: Probe, server: RunningServer): ProbeRequest {
   const scheme = probe.transport === 'tls' ? 'https' : 'http';
-  const url = `${scheme}://127.0.0.1:${server.ports[probe.transport]}${HEALTH_PATH}`;
+  const url = `${scheme}://127.0.0.1:${server.ports[probe.transport]}${REQUEST_PATHS[probe.request]}`;
   const headers = probe.request === 'preflight' ? { Host: BENCH_HOST, ...PREFLIGHT_REQUEST } : { Host: BENCH_HOST };
   return { url, method: probe.request === 'preflight' ? 'OPTIONS' : 'GET', headers };
 }

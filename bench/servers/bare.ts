@@ -3,13 +3,15 @@
 // the cost of Parapet's pipeline and nothing else.
 import http, { type RequestListener } from 'node:http';
 import https from 'node:https';
-import { HEALTH_BODY, HEALTH_PATH, flatHeaders, type Features } from '../contract.js';
+import { HEALTH_BODY, HEALTH_PATH, ROBOTS_BODY, ROBOTS_PATH, flatHeaders, type Features } from '../contract.js';
 import { exitOnSignals, readKeyPair, readLaunch } from './launch.js';
 
 function handler(tls: boolean, features: Features): RequestListener {
   const getHeaders = flatHeaders('get', tls, features);
   const preflightHeaders = flatHeaders('preflight', tls, features);
   const body = Buffer.from(HEALTH_BODY);
+  const robotsHeaders = flatHeaders('robots', tls, features);
+  const robots = Buffer.from(ROBOTS_BODY);
   return (req, res) => {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, preflightHeaders);
@@ -17,6 +19,9 @@ function handler(tls: boolean, features: Features): RequestListener {
     } else if (req.url === HEALTH_PATH) {
       res.writeHead(200, getHeaders);
       res.end(body);
+    } else if (req.url === ROBOTS_PATH) {
+      res.writeHead(200, robotsHeaders);
+      res.end(robots);
     } else {
       res.writeHead(404);
       res.end();
