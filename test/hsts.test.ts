@@ -377,7 +377,7 @@ describe('HSTS keys', () => {
     withServer(tlsAndPlain('hsts = true\nhsts-redirect = false'), async (s) => {
       for (const [method, path, code] of [
         ['GET', '/robots.txt', 200],
-        ['GET', '/admin/', 404],
+        ['GET', '/missing', 404],
         ['POST', '/robots.txt', 405],
       ] as const) {
         const r = await get(`${at(s, 'web')}${path}`, { method, dispatcher: agent });
@@ -409,7 +409,7 @@ describe('behind a reverse proxy (plain listener, forwarded protocol)', () => {
         assert.equal(r.status, 200, what);
         assert.equal(r.headers.get('location'), null, what);
         assertSts(r, DEFAULT_VALUE, what);
-        const missing = await get(`${web}/admin/`, { headers, dispatcher: agent });
+        const missing = await get(`${web}/missing`, { headers, dispatcher: agent });
         assert.equal(missing.status, 404, what);
         assertSts(missing, DEFAULT_VALUE, `${what} 404`);
       }

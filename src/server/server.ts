@@ -4,6 +4,7 @@ import { AdminApi, type LiveConfig } from '../admin/api/index.js';
 import { createAuthenticator } from '../admin/api/authenticate.js';
 import { AuthFailureTracker, hashPassword, isPlaintextSecret, TokenIssuer } from '../admin/auth/index.js';
 import { Store } from '../admin/store/index.js';
+import { reloadWebAdmin } from '../admin/web/assets.js';
 import { formatDiagnostic, type Diagnostic } from '../errors.js';
 import { loadConfig, readSource, type LoadResult } from '../config/load.js';
 import type { MacroEnvironment } from '../config/macros.js';
@@ -13,6 +14,7 @@ import { compilePolicy } from '../policy/index.js';
 import { MemoryRateCounter } from '../policy/ratelimit/index.js';
 import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates.js';
 import { RunningListener } from './listener.js';
+import type { DecisionState } from './decide.js';
 import { createLogger, type Logger } from './log.js';
 import { createRequestHandler, type LiveState } from './pipeline.js';
 import { FileWatcher } from './watch.js';
@@ -74,13 +76,16 @@ export class ParapetServer {
     }
     const loaded = withStore.ok ? withStore : fileOnly;
     logDiagnostics(log, loaded.diagnostics);
-    const server = new ParapetServer(options, log, {
+    // The webadmin's files travel with the state to `decide`, which serves /admin/ from memory.
+    const state: LiveState & DecisionState = {
       policy: compilePolicy(loaded.settings, loaded.flat),
       httpsPort: 443,
       ready: false,
       rateCounter: new MemoryRateCounter(),
       admin: undefined,
-    });
+      webadmin: reloadWebAdmin(),
+    };
+    const server = new ParapetServer(options, log, state);
     server.store = store;
     server.live = { settings: loaded.settings, flat: loaded.flat, policy: server.state.policy };
     try {
