@@ -219,3 +219,38 @@ rate = "5/1m"
     }
   });
 });
+
+describe('management API: accounts', () => {
+  test('the first start creates an admin with a generated password, once; a non-admin account is refused', async () => {
+    const { ParapetServer } = await import('../src/server/server.js');
+    const { silentLogger } = await import('./helpers/server.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'parapet-first-'));
+    const configPath = join(dir, 'config.toml');
+    writeFileSync(configPath, `${listener('web')}\n[server]\ndata-dir = ${JSON.stringify(join(dir, 'data'))}\n`);
+    const created: [string, string][] = [];
+    const start = () => ParapetServer.start({ configPath, logger: silentLogger(), onAdminCreated: (u, p) => void created.push([u, p]) });
+    let server = await start();
+    try {
+      assert.equal(created.length, 1);
+      const [user, password] = created[0]!;
+      assert.equal(user, 'admin');
+      assert.ok(password.length >= 20);
+      const url = `http://127.0.0.1:${server.port('web')}`;
+      const admin = basic(user, password);
+      assert.equal((await fetch(`${url}/api/accounts`, { headers: { authorization: admin } })).status, 200);
+      const put = await fetch(`${url}/api/accounts`, { method: 'POST', headers: { authorization: admin }, body: JSON.stringify({ name: 'viewer', password: 'a long enough password', role: 'user' }) });
+      assert.equal(put.status, 200, await put.text());
+      const viewer = await fetch(`${url}/api/settings/list`, { headers: { authorization: basic('viewer', 'a long enough password') } });
+      assert.equal(viewer.status, 403);
+      await server.shutdown(1000);
+      server = await start();
+      assert.equal(created.length, 1, 'a second start creates nothing');
+      assert.equal((await fetch(`http://127.0.0.1:${server.port('web')}/api/accounts`, { headers: { authorization: admin } })).status, 200, 'the account survived the restart');
+    } finally {
+      await server.shutdown(1000);
+    }
+  });
+});

@@ -101,3 +101,31 @@ describe('parapet serve', () => {
     assert.match(r.stderr, /CFG_LISTENER_BIND/);
   });
 });
+
+describe('parapet config show', () => {
+  test('each effective key with its source; settings stored through the API win; secrets masked', async () => {
+    const { ParapetServer } = await import('../src/server/server.js');
+    const { silentLogger } = await import('./helpers/server.js');
+    const { path } = tempConfig('[server.listener.web]\nprotocol = "http"\nbind = "127.0.0.1:0"\n[http]\nhsts = false\n[authentication.fallback-admin]\nuser = "admin"\nsecret = "s3cret-value"');
+    const server = await ParapetServer.start({ configPath: path, logger: silentLogger() });
+    try {
+      const port = server.port('web');
+      const auth = `Basic ${Buffer.from('admin:s3cret-value').toString('base64')}`;
+      const r = await fetch(`http://127.0.0.1:${port}/api/settings`, { method: 'POST', headers: { authorization: auth }, body: JSON.stringify([{ type: 'insert', prefix: 'http', values: [['hsts', 'true'], ['hsts-redirect', 'false']] }]) });
+      assert.equal(r.status, 200, await r.text());
+    } finally {
+      await server.shutdown(1000);
+    }
+    const shown = run('config', 'show', '--config', path, '--json');
+    assert.equal(shown.status, 0, shown.stderr);
+    const rows = JSON.parse(shown.stdout) as { key: string; value: string; source: string }[];
+    const row = (key: string) => rows.find((x) => x.key === key);
+    assert.deepEqual(row('http.hsts'), { key: 'http.hsts', value: 'true', source: 'store' });
+    assert.deepEqual(row('server.listener.web.bind'), { key: 'server.listener.web.bind', value: '127.0.0.1:0', source: 'file' });
+    assert.deepEqual(row('http.permissive-cors'), { key: 'http.permissive-cors', value: 'false', source: 'default' });
+    assert.equal(row('authentication.fallback-admin.secret')?.value, '********');
+    assert.ok(!shown.stdout.includes('s3cret-value'));
+    const text = run('config', 'show', '--config', path);
+    assert.match(text.stdout, /^http\.hsts = "true" {2}# store$/m);
+  });
+});

@@ -15,7 +15,15 @@ export interface ConfigSource {
 }
 
 export type LoadResult =
-  | { readonly ok: true; readonly settings: Settings; readonly flat: FlatConfig; readonly files: readonly string[]; readonly diagnostics: readonly Diagnostic[] }
+  | {
+      readonly ok: true;
+      readonly settings: Settings;
+      readonly flat: FlatConfig;
+      /** Keys left unset, with the default that applies. */
+      readonly defaults: ReadonlyMap<string, string>;
+      readonly files: readonly string[];
+      readonly diagnostics: readonly Diagnostic[];
+    }
   | { readonly ok: false; readonly files: readonly string[]; readonly diagnostics: readonly Diagnostic[] };
 
 export const EMBEDDED_SOURCE: ConfigSource = { name: '<embedded>', text: EMBEDDED_CONFIG_TOML };
@@ -54,7 +62,7 @@ export function loadConfig(
   diagnostics.push(...reader.diagnostics, ...leftoverDiagnostics(reader), ...crossChecks(settings, source));
   const files = [...reader.filesRead];
   if (hasErrors(diagnostics)) return { ok: false, files, diagnostics };
-  return { ok: true, settings, flat, files, diagnostics };
+  return { ok: true, settings, flat, defaults: reader.defaults, files, diagnostics };
 }
 
 const MISPLACED: Record<string, string> = {

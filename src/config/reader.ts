@@ -17,6 +17,8 @@ export class ConfigReader {
   readonly ignoredSections = new Set<string>();
   /** Files read through `%{file:…}%`: watched, so a renewed certificate is served without a restart. */
   readonly filesRead = new Set<string>();
+  /** Keys not set, with the default applied, as config text: for `parapet config show`. */
+  readonly defaults = new Map<string, string>();
 
   constructor(
     readonly flat: FlatConfig,
@@ -43,7 +45,9 @@ export class ConfigReader {
   string(key: string, fallback: string): string;
   string(key: string): string | undefined;
   string(key: string, fallback?: string): string | undefined {
-    return this.raw(key) ?? fallback;
+    const v = this.raw(key);
+    if (v === undefined && fallback !== undefined) this.defaults.set(key, fallback);
+    return v ?? fallback;
   }
 
   bool(key: string, fallback: boolean): boolean {
@@ -111,7 +115,12 @@ export class ConfigReader {
 
   private typed<T>(key: string, fallback: T, parse: (raw: string) => T | undefined, code: Code, expected: string): T {
     const raw = this.raw(key);
-    if (raw === undefined) return fallback;
+    if (raw === undefined) {
+      // Durations print as bare milliseconds and rates as count/milliseconds: both valid config.
+      const shown = typeof fallback === 'object' && fallback !== null ? `${(fallback as unknown as Rate).requests}/${(fallback as unknown as Rate).periodMs}` : String(fallback);
+      this.defaults.set(key, shown);
+      return fallback;
+    }
     const v = parse(raw);
     if (v === undefined) {
       this.report(code, `\`${raw}\` is not valid; expected ${expected}`, key);
