@@ -9,7 +9,6 @@ import type { PreflightAnswer } from './cors/index.js';
 import { webAdminAssets } from '../admin/web/assets.js';
 import { decide, isSecure, requestClient, responseHeaderList, transportOf, type RequestFacts, type Step } from '../server/decide.js';
 import { parseHost } from '../net/host.js';
-import { scanHeaders } from '../server/request-headers.js';
 import { Transport, type CompiledPolicy } from './index.js';
 import type { RateCounter } from './ratelimit/index.js';
 
@@ -82,9 +81,8 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
   if (r.origin !== undefined) headers.set('origin', r.origin);
   if (r.host !== undefined) headers.set('host', r.host);
   if (!headers.has('host')) headers.set('host', settings.http.url?.host ?? settings.server.hostname);
-  // The same reading of headers as the pipeline's.
   const rawHeaders = [...headers].flat();
-  const h = scanHeaders(rawHeaders);
+  const h = Object.fromEntries(headers);
 
   const peer = normalizeIp(r.ip);
   const client = requestClient(policy, peer, h);
@@ -98,8 +96,8 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
     rawHost: h.host,
     secure: isSecure(listenerTls, client),
     origin: h.origin,
-    requestMethod: h.requestMethod,
-    requestHeaders: h.requestHeaders,
+    requestMethod: h['access-control-request-method'],
+    requestHeaders: h['access-control-request-headers'],
     clientIp: client?.ip ?? peer,
     listener: settings.listeners.find((l) => l.tls === listenerTls)?.id ?? '',
     connection: { localPort: settings.listeners.find((l) => l.tls === listenerTls)?.binds[0]?.port ?? 0 },

@@ -7,7 +7,6 @@ import { decide, isSecure, requestClient, responseHeaderList, transportOf, type 
 import type { RateCounter } from '../policy/ratelimit/index.js';
 import type { AdminApi, ApiExchange } from '../admin/api/index.js';
 import type { Logger } from './log.js';
-import { scanHeaders } from './request-headers.js';
 import { PROBLEM_TYPE, problemBody } from './problem.js';
 
 export type Request = IncomingMessage | Http2ServerRequest;
@@ -47,7 +46,7 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
   return function handle(req: Request, res: Response): void {
     const started = log.isLevelEnabled('info') ? performance.now() : 0;
     const policy = state.policy;
-    const h = scanHeaders(req.rawHeaders);
+    const h = req.headers;
     const peer = normalizeIp(req.socket.remoteAddress ?? '');
     const client = requestClient(policy, peer, h);
     const url = req.url ?? '/';
@@ -56,11 +55,11 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
       method: req.method ?? 'GET',
       url,
       path: q < 0 ? url : url.slice(0, q),
-      rawHost: h.host,
+      rawHost: (h[':authority'] as string | undefined) ?? h.host,
       secure: isSecure(listener.tls, client),
       origin: h.origin,
-      requestMethod: h.requestMethod,
-      requestHeaders: h.requestHeaders,
+      requestMethod: h['access-control-request-method'] as string | undefined,
+      requestHeaders: h['access-control-request-headers'] as string | undefined,
       req,
       res,
       admin: state.admin,
