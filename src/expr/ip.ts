@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { IpSet, normalizeIp, parseCidr } from '../net/ip.js';
 
 /**
  * IP helpers for `is_ip_addr`, `is_ipv4_addr`, `is_ipv6_addr`, `ip_reverse_name` and
@@ -35,34 +36,19 @@ function expandIpv6(s: string): string {
 }
 
 const CIDR_CACHE_LIMIT = 256;
-const cidrCache = new Map<string, BlockList | null>();
+const cidrCache = new Map<string, IpSet | null>();
 
 /**
  * Whether `ip` lies in `cidr` (`10.0.0.0/8`, `2001:db8::/32`, or one address). The range
  * is usually a literal, so parsed ranges are cached; a bad range or address is false.
  */
 export function ipInCidr(ip: string, cidr: string): boolean {
-  const version = ipVersion(ip);
-  if (version === 0) return false;
-  let list = cidrCache.get(cidr);
-  if (list === undefined) {
-    list = parseRange(cidr);
+  let set = cidrCache.get(cidr);
+  if (set === undefined) {
+    const range = parseCidr(cidr);
+    set = range ? new IpSet([range]) : null;
     if (cidrCache.size >= CIDR_CACHE_LIMIT) cidrCache.clear();
-    cidrCache.set(cidr, list);
+    cidrCache.set(cidr, set);
   }
-  return list !== null && list.check(ip, version === 4 ? 'ipv4' : 'ipv6');
-}
-
-function parseRange(cidr: string): BlockList | null {
-  const parts = cidr.trim().split('/');
-  if (parts.length > 2) return null;
-  const address = parts[0]!;
-  const version = ipVersion(address);
-  if (version === 0) return null;
-  const max = version === 4 ? 32 : 128;
-  const prefix = parts[1] === undefined ? max : /^\d{1,3}$/.test(parts[1]) ? Number(parts[1]) : NaN;
-  if (!(prefix >= 0 && prefix <= max)) return null;
-  const list = new BlockList();
-  list.addSubnet(address, prefix, version === 4 ? 'ipv4' : 'ipv6');
-  return list;
+  return set !== null && set.has(normalizeIp(ip));
 }
