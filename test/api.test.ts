@@ -69,6 +69,8 @@ rate = "5/1m"
     );
     base = s.url('web');
     tls = `https://mail.example.test:${s.port('tls')}`;
+    const viewer = await call('POST', '/api/accounts', { auth: basic(ADMIN, SECRET), body: { name: 'viewer', password: 'not an administrator', role: 'user' } });
+    assert.equal(viewer.status, 200, await viewer.text());
   });
   after(() => s.close());
 
@@ -82,8 +84,11 @@ rate = "5/1m"
         assert.equal(none.headers.get('access-control-allow-origin'), '*', 'a browser app can read the 401');
         const wrongToken = await call(method, path, { auth: 'Bearer not-a-token' });
         assert.equal(wrongToken.status, 401);
+        const nonAdmin = await call(method, path, { auth: basic('viewer', 'not an administrator'), ...(method === 'POST' ? { body: [] } : {}) });
+        assert.equal(nonAdmin.status, 403, 'a valid account that is not an administrator');
         await none.text();
         await wrongToken.text();
+        await nonAdmin.text();
       });
     }
   });
@@ -245,9 +250,13 @@ describe('management API: accounts', () => {
       assert.equal(put.status, 200, await put.text());
       const viewer = await fetch(`${url}/api/settings/list`, { headers: { authorization: basic('viewer', 'a long enough password') } });
       assert.equal(viewer.status, 403);
+      const write = await fetch(`${url}/api/settings`, { method: 'POST', headers: { authorization: admin }, body: JSON.stringify([{ type: 'insert', prefix: 'http', values: [['headers.0000', 'X-Persisted: yes']] }]) });
+      assert.equal(write.status, 200, await write.text());
       await server.shutdown(1000);
       server = await start();
       assert.equal(created.length, 1, 'a second start creates nothing');
+      const after = await fetch(`http://127.0.0.1:${server.port('web')}/healthz/live`);
+      assert.equal(after.headers.get('x-persisted'), 'yes', 'a setting written through the API applies after a restart');
       assert.equal((await fetch(`http://127.0.0.1:${server.port('web')}/api/accounts`, { headers: { authorization: admin } })).status, 200, 'the account survived the restart');
     } finally {
       await server.shutdown(1000);
