@@ -5,35 +5,24 @@
 // means the page could read the status and body; "blocked" means fetch rejected.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { listener, recordingLogger, startServer, type TestServer } from './helpers/server.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from './helpers/chromium.js';
+import { originServer, type OriginServer } from './helpers/origin-server.js';
 
 const TEST_TIMEOUT = 60_000;
 
 type Outcome = { readonly allowed: true; readonly status: number; readonly body: string } | { readonly allowed: false; readonly error: string };
 
 /** A tiny page server: each one is its own origin (same host, its own port). */
-async function pageServer(): Promise<{ origin: string; close: () => Promise<void> }> {
-  const server = http.createServer((_req, res) => {
+async function pageServer(): Promise<OriginServer> {
+  return originServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end('<!doctype html><title>cross-origin page</title><p>page</p>');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 type Mode = 'off' | 'permissive' | 'allowlist';

@@ -4,8 +4,6 @@
 // says why when it does not (CORS off).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +11,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { fetch } from 'undici';
 import { ADMIN_CSP, loadWebAdmin, WEBADMIN_DIR } from '../src/admin/web/assets.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from './helpers/chromium.js';
+import { originServer, type OriginServer } from './helpers/origin-server.js';
 import { agentTrusting, get } from './helpers/http.js';
 import { createCa, issueLeaf, type TestCa } from './helpers/pki.js';
 import { certificate, listener, startServer, type TestServer } from './helpers/server.js';
@@ -106,9 +105,9 @@ describe('webadmin served at /admin/', () => {
 });
 
 /** dist/webadmin/ on its own origin, as someone hosting the app elsewhere would. */
-async function staticServer(): Promise<{ origin: string; close: () => Promise<void> }> {
+async function staticServer(): Promise<OriginServer> {
   const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' };
-  const server = http.createServer((req, res) => {
+  return originServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const file = normalize(join(WEBADMIN_DIR, path === '/' ? 'index.html' : path));
     if (!file.startsWith(WEBADMIN_DIR) || !existsSync(file)) {
@@ -118,16 +117,6 @@ async function staticServer(): Promise<{ origin: string; close: () => Promise<vo
     res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 type Mode = 'permissive' | 'allowlist' | 'off';

@@ -136,6 +136,29 @@ function useFieldErrors(fields: Record<string, string>) {
   };
 }
 
+/**
+ * A settings form's state and its save: the change list goes to POST /api/settings; the
+ * API's validation errors are shown beside their fields, anything else above the form.
+ */
+function useSettingsForm(api: Api, fields: Record<string, string>) {
+  const [error, setError] = useState<string>();
+  const [saved, setSaved] = useState(false);
+  const fe = useFieldErrors(fields);
+  const submit = async (changes: Change[]): Promise<void> => {
+    setError(undefined);
+    setSaved(false);
+    fe.setErrors([]);
+    try {
+      await api('POST', '/api/settings', changes);
+      setSaved(true);
+    } catch (err) {
+      if (err instanceof ApiError) fe.setErrors(err.errors);
+      setError(message(err));
+    }
+  };
+  return { error, setError, saved, fe, submit };
+}
+
 function FieldMessages({ id, errors }: { id: string; errors: readonly FieldError[] }) {
   if (errors.length === 0) return null;
   return (
@@ -183,9 +206,7 @@ const HSTS_KEYS = {
 
 function HstsForm({ api, session }: { api: Api; session: Session }) {
   const [v, setV] = useState<{ enabled: boolean; maxAge: string; includeSubdomains: boolean; preload: boolean; redirect: boolean }>();
-  const [error, setError] = useState<string>();
-  const [saved, setSaved] = useState(false);
-  const fe = useFieldErrors(HSTS_KEYS);
+  const { error, setError, saved, fe, submit } = useSettingsForm(api, HSTS_KEYS);
   useEffect(() => {
     api<Record<string, string>>('GET', `/api/settings/keys?keys=${Object.values(HSTS_KEYS).join(',')}`).then(
       (d) =>
@@ -202,9 +223,6 @@ function HstsForm({ api, session }: { api: Api; session: Session }) {
   const save = async (e: Event) => {
     e.preventDefault();
     if (!v) return;
-    setError(undefined);
-    setSaved(false);
-    fe.setErrors([]);
     const changes: Change[] = [
       {
         type: 'insert',
@@ -219,13 +237,7 @@ function HstsForm({ api, session }: { api: Api; session: Session }) {
         assert_empty: false,
       },
     ];
-    try {
-      await api('POST', '/api/settings', changes);
-      setSaved(true);
-    } catch (err) {
-      if (err instanceof ApiError) fe.setErrors(err.errors);
-      setError(message(err));
-    }
+    await submit(changes);
   };
   return (
     <section aria-labelledby="hsts-title">
@@ -271,9 +283,7 @@ const CORS_KEYS = {
 
 function CorsForm({ api }: { api: Api }) {
   const [v, setV] = useState<{ mode: CorsMode; origins: string; maxAge: string; credentials: boolean }>();
-  const [error, setError] = useState<string>();
-  const [saved, setSaved] = useState(false);
-  const fe = useFieldErrors(CORS_KEYS);
+  const { error, setError, saved, fe, submit } = useSettingsForm(api, CORS_KEYS);
   useEffect(() => {
     api<Record<string, string>>('GET', '/api/settings/keys?keys=http.permissive-cors,http.cors.allowed-origins&prefixes=http.cors').then(
       (d) => {
@@ -290,9 +300,6 @@ function CorsForm({ api }: { api: Api }) {
   const save = async (e: Event) => {
     e.preventDefault();
     if (!v) return;
-    setError(undefined);
-    setSaved(false);
-    fe.setErrors([]);
     const origins = v.origins
       .split('\n')
       .map((s) => s.trim())
@@ -302,13 +309,7 @@ function CorsForm({ api }: { api: Api }) {
     if (v.mode !== 'off') values.push(['cors.max-age', v.maxAge.trim()], ['cors.allow-credentials', String(v.credentials)]);
     const changes: Change[] = [{ type: 'clear', prefix: 'http.cors.allowed-origins' }, { type: 'insert', prefix: 'http', values, assert_empty: false }];
     if (v.mode === 'off') changes.splice(1, 0, { type: 'delete', keys: ['http.cors.max-age', 'http.cors.allow-credentials'] });
-    try {
-      await api('POST', '/api/settings', changes);
-      setSaved(true);
-    } catch (err) {
-      if (err instanceof ApiError) fe.setErrors(err.errors);
-      setError(message(err));
-    }
+    await submit(changes);
   };
   return (
     <section aria-labelledby="cors-title">
