@@ -8,6 +8,7 @@ import type { CorsSettings } from '../policy/cors/index.js';
 import { TOKEN } from '../policy/headers/index.js';
 import { readCertificates, type CertificateSettings } from './certificates.js';
 import { readListeners, type ListenerSettings } from './listeners.js';
+import { readRoutes, type RouteSettings } from './routes.js';
 import type { IpListSettings } from '../policy/access/ip-lists.js';
 import type { RateLimitSettings } from '../policy/ratelimit/index.js';
 import type { Rate } from './values.js';
@@ -47,6 +48,8 @@ export interface HttpSettings {
   readonly hsts: HstsSettings;
   readonly cors: CorsSettings;
   readonly limits: LimitSettings;
+  /** `[http.route.<id>]`: services hosted behind the policy. */
+  readonly routes: readonly RouteSettings[];
 }
 
 export interface AccessSettings {
@@ -116,6 +119,7 @@ function readHttp(r: ConfigReader): HttpSettings {
       keepAliveTimeoutMs: r.duration('http.timeout.keep-alive', 5_000),
       maxHeaderBytes: r.integer('http.limits.header-size', 16_384, 1_024, 1_048_576),
     },
+    routes: readRoutes(r),
   };
 }
 

@@ -11,6 +11,7 @@ import { decide, isSecure, requestClient, responseHeaderList, transportOf, type 
 import { parseHost } from '../net/host.js';
 import { Transport, type CompiledPolicy } from './index.js';
 import type { RateCounter } from './ratelimit/index.js';
+import type { RouteSettings } from '../config/routes.js';
 
 export interface ExplainRequest {
   readonly method: string;
@@ -55,6 +56,8 @@ export interface Explanation {
   };
   /** The pipeline step that answered. */
   readonly step: Step;
+  /** The `http.route.<id>` that serves the request, when one does. */
+  readonly route?: string;
   /** One line for a human. */
   readonly decision: string;
   readonly status: number;
@@ -108,9 +111,11 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
   // An explanation describes one request on its own: no rate limit has been used up.
   const state = { policy, httpsPort: r.httpsPort ?? (tlsPort || 443), ready: r.ready ?? true, rateCounter: NEVER_LIMITED, webadmin: webAdminAssets() };
 
-  let recorded: { step: Step; status: number; base: readonly string[]; extra: readonly string[]; list: string[]; body: string; preflight: PreflightAnswer | undefined } | undefined;
-  decide(facts, state, (_x, step, status, base, type, body, extra, preflight) => {
-    recorded = { step, status, base, extra: extra ?? [], list: responseHeaderList(base, extra, type, body), body: typeof body === 'string' ? body : body.toString('utf8'), preflight };
+  let recorded:
+    | { step: Step; status: number; base: readonly string[]; extra: readonly string[]; list: string[]; body: string; preflight: PreflightAnswer | undefined; route: RouteSettings | undefined }
+    | undefined;
+  decide(facts, state, (_x, step, status, base, type, body, extra, preflight, route) => {
+    recorded = { step, status, base, extra: extra ?? [], list: responseHeaderList(base, extra, type, body), body: typeof body === 'string' ? body : body.toString('utf8'), preflight, route };
   });
   if (!recorded) throw new Error('the decision gave no answer');
   const { step, status, list, body, preflight } = recorded;
@@ -134,7 +139,8 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
       corsMode: policy.cors.mode,
     },
     step,
-    decision: summary(step, status, preflight, location),
+    decision: summary(step, status, preflight, location, recorded.route),
+    ...(recorded.route ? { route: recorded.route.id } : {}),
     status,
     ...(preflight ? { preflight: { granted: preflight.granted, reason: preflight.reason } } : {}),
     ...(location !== undefined ? { location } : {}),
@@ -147,7 +153,7 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
 
 const NEVER_LIMITED: RateCounter = { hit: () => true, status: (_key, rate) => ({ allowed: true, remaining: rate.requests, resetMs: rate.periodMs }) };
 
-function summary(step: Step, status: number, preflight: PreflightAnswer | undefined, location: string | undefined): string {
+function summary(step: Step, status: number, preflight: PreflightAnswer | undefined, location: string | undefined, route: RouteSettings | undefined): string {
   switch (step) {
     case 'blocked-ip':
       return `${status}: the client address is in server.blocked-ip`;
@@ -167,6 +173,12 @@ function summary(step: Step, status: number, preflight: PreflightAnswer | undefi
       return preflight?.granted ? `${status}: CORS preflight granted` : `${status}: CORS preflight not granted: ${preflight?.reason}`;
     case 'api':
       return 'handed to the management API, which answers 401 without valid credentials';
+    case 'malformed-path':
+      return `${status}: the path has dot segments, backslashes or NUL, so it is not handed to a route`;
+    case 'proxy':
+      return `forwarded to ${route?.target.kind === 'proxy' ? route.target.upstream.origin : 'the upstream'} (http.route.${route?.id}); the upstream's status and body are sent with Parapet's headers below, which replace the upstream's copies of them`;
+    case 'static':
+      return `served from ${route?.target.kind === 'static' ? route.target.root : 'a directory'} (http.route.${route?.id}), with Parapet's headers below`;
     case 'route':
       return `${status}: routed`;
   }

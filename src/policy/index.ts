@@ -7,6 +7,7 @@ import { compileIpLists, type CompiledIpLists } from './access/ip-lists.js';
 import { compileCors, type CompiledCors } from './cors/index.js';
 import type { CompiledForwarded } from './forwarded/index.js';
 import { compileHsts, type CompiledHsts } from './hsts/index.js';
+import { RouteTable } from '../routes/table.js';
 
 /** Which transport a response travels over, which decides whether HSTS may be sent. */
 export const enum Transport {
@@ -28,6 +29,14 @@ export interface CompiledPolicy {
   responseHeaders(transport: Transport, origin: string | undefined): readonly string[];
   /** The same, without CORS: for preflight answers, which carry their own CORS headers. */
   readonly baseHeaders: readonly [readonly string[], readonly string[], readonly string[]];
+  /** `[http.route.<id>]`, ready to match. */
+  readonly routes: RouteTable;
+  /**
+   * Whether Parapet owns a response header (lower-case name): HSTS when it is on, every
+   * `Access-Control-*` when CORS is on, and the `http.headers` names. An upstream's copy of
+   * such a header is dropped and Parapet's sent instead, so none is ever sent twice.
+   */
+  managesResponseHeader(name: string): boolean;
 }
 
 export function compilePolicy(settings: Settings, flat: ReadonlyMap<string, string> = new Map()): CompiledPolicy {
@@ -58,5 +67,10 @@ export function compilePolicy(settings: Settings, flat: ReadonlyMap<string, stri
   }
   const ipLists = compileIpLists(settings.access.ipLists);
   const expressionContext: EvalContext = { configGet: (key) => flat.get(key), hostname: settings.server.hostname };
-  return { settings, hsts, cors, forwarded, ipLists, expressionContext, responseHeaders, baseHeaders };
+  const managed = new Set(http.headers.map(([name]) => name.toLowerCase()));
+  if (http.hsts.enabled) managed.add('strict-transport-security');
+  const corsOn = cors.mode !== 'off';
+  const managesResponseHeader = (name: string) => managed.has(name) || (corsOn && name.startsWith('access-control-'));
+  const routes = new RouteTable(http.routes);
+  return { settings, hsts, cors, forwarded, ipLists, expressionContext, responseHeaders, baseHeaders, routes, managesResponseHeader };
 }

@@ -16,6 +16,8 @@ import { Transport, type CompiledPolicy } from '../policy/index.js';
 import { rateLimitHeaders, type RateCounter } from '../policy/ratelimit/index.js';
 import { ADMIN_HEADERS, type WebAdminAssets } from '../admin/web/assets.js';
 import { PROBLEM_TYPE, problemBody } from './problem.js';
+import type { RouteSettings } from '../config/routes.js';
+import { isUnsafePath } from '../routes/table.js';
 
 /** What the decision reads from one request. */
 export interface RequestFacts {
@@ -65,11 +67,16 @@ export type Step =
   | 'hsts-redirect'
   | 'preflight'
   | 'api'
+  | 'malformed-path'
+  | 'proxy'
+  | 'static'
   | 'route';
 
 /**
  * Receives the answer. `base` is the policy's header list for the response's transport,
- * `extra` the step's own headers; `responseHeaderList` joins them as sent.
+ * `extra` the step's own headers; `responseHeaderList` joins them as sent. Status 0 hands
+ * the request over to an asynchronous answerer: the management API (`api`) or the matched
+ * `route` (`proxy`, `static`), which must send `base` with whatever it answers.
  */
 export type Answer<X> = (
   x: X,
@@ -80,6 +87,7 @@ export type Answer<X> = (
   body: string | Buffer,
   extra: readonly string[] | undefined,
   preflight: PreflightAnswer | undefined,
+  route?: RouteSettings,
 ) => void;
 
 
@@ -236,15 +244,26 @@ export function decide<X extends RequestFacts>(x: X, s: DecisionState, answer: A
     if (p.status === 204) return answer(x, 'preflight', 204, base, undefined, '', p.headers, p);
     return answer(x, 'preflight', p.status, base, PROBLEM_TYPE, problemBody(p.status, `CORS preflight refused: ${p.reason}`), p.headers, p);
   }
-  return route(x, s, policy.responseHeaders(transport, x.origin), answer);
+  return route(x, s, host, policy.responseHeaders(transport, x.origin), answer);
 }
 
-function route<X extends RequestFacts>(x: X, s: DecisionState, base: readonly string[], answer: Answer<X>): void {
+function route<X extends RequestFacts>(x: X, s: DecisionState, host: HostFacts | undefined, base: readonly string[], answer: Answer<X>): void {
   const path = x.path;
   // The management API answers asynchronously (authentication, bodies): status 0 hands the
   // request over, with the security headers its answer must carry.
   if (path === '/api' || path.startsWith('/api/')) return answer(x, 'api', 0, base, undefined, '', undefined, undefined);
   if (path === '/admin' || path.startsWith('/admin/')) return admin(x, s.webadmin, base, answer);
+  // Parapet's own endpoints stay reserved (the config refuses routes that claim them).
+  const routes = s.policy.routes;
+  if (routes.size > 0 && path !== '/healthz' && !path.startsWith('/healthz/')) {
+    const hosted = routes.match(host?.hostname, path);
+    if (hosted) {
+      if (isUnsafePath(path)) {
+        return answer(x, 'malformed-path', 400, base, PROBLEM_TYPE, problemBody(400, 'the path has dot segments, backslashes or NUL'), undefined, undefined);
+      }
+      return answer(x, hosted.target.kind, 0, base, undefined, '', undefined, undefined, hosted);
+    }
+  }
   if (path === '/' && (x.method === 'GET' || x.method === 'HEAD')) {
     return answer(x, 'route', 302, base, TEXT, 'Redirecting to /admin/\n', TO_ADMIN, undefined);
   }
