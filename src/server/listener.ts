@@ -10,6 +10,8 @@ import type { Logger } from './log.js';
 import type { Request, Response } from './pipeline.js';
 
 export type Handler = (req: Request, res: Response) => void;
+/** An HTTP/1.1 request with `Upgrade` (node's 'upgrade' event). */
+export type UpgradeHandler = (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void;
 
 
 /**
@@ -29,6 +31,7 @@ export class RunningListener {
   constructor(
     readonly settings: ListenerSettings,
     handler: Handler,
+    upgrade: UpgradeHandler,
     limits: LimitSettings,
     private readonly certificates: () => CertificateStore,
     private readonly log: Logger,
@@ -47,6 +50,7 @@ export class RunningListener {
     // The http.Server never listens itself (the socket servers do). Its header and request
     // deadlines are armed when it emits 'listening', so emit it once here.
     this.http1.emit('listening');
+    this.http1.on('upgrade', upgrade);
     this.http1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => this.onClientError(err, socket));
     if (settings.tls) {
       this.http2 = http2.createServer(

@@ -1,4 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { parseHost } from '../net/host.js';
 import { normalizeIp } from '../net/ip.js';
@@ -8,6 +10,12 @@ import type { RateCounter } from '../policy/ratelimit/index.js';
 import type { AdminApi, ApiExchange } from '../admin/api/index.js';
 import type { Logger } from './log.js';
 import { PROBLEM_TYPE, problemBody } from './problem.js';
+import type { RouteSettings } from '../config/routes.js';
+import { proxyRequest, type UpstreamPools } from '../routes/proxy/index.js';
+import { proxyUpgrade } from '../routes/proxy/upgrade.js';
+import { serveStatic } from '../routes/static/index.js';
+import { pathBelow } from '../routes/table.js';
+import { believesForwarded } from '../policy/forwarded/index.js';
 
 export type Request = IncomingMessage | Http2ServerRequest;
 export type Response = ServerResponse | Http2ServerResponse;
@@ -22,6 +30,8 @@ export interface LiveState {
   readonly rateCounter: RateCounter;
   /** The management API, once the store is open. */
   admin: AdminApi | undefined;
+  /** Keep-alive connections to the proxy routes' upstreams; survives reloads. */
+  readonly upstreams: UpstreamPools;
 }
 
 export interface ListenerContext {
@@ -34,6 +44,8 @@ interface Exchange extends RequestFacts {
   readonly req: Request;
   readonly res: Response;
   readonly admin: AdminApi | undefined;
+  readonly state: LiveState;
+  readonly peer: string;
   readonly started: number;
   readonly log: Logger;
 }
@@ -44,32 +56,16 @@ interface Exchange extends RequestFacts {
  */
 export function createRequestHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function handle(req: Request, res: Response): void {
-    const started = log.isLevelEnabled('info') ? performance.now() : 0;
-    const policy = state.policy;
-    const h = req.headers;
-    const peer = normalizeIp(req.socket.remoteAddress ?? '');
-    const client = requestClient(policy, peer, h);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
     const x: Exchange = {
-      method: req.method ?? 'GET',
-      url,
-      path: q < 0 ? url : url.slice(0, q),
-      rawHost: (h[':authority'] as string | undefined) ?? h.host,
-      secure: isSecure(listener.tls, client),
-      origin: h.origin,
-      requestMethod: h['access-control-request-method'] as string | undefined,
-      requestHeaders: h['access-control-request-headers'] as string | undefined,
+      ...requestFacts(req, state.policy, listener),
       req,
       res,
       admin: state.admin,
-      started,
-      clientIp: client?.ip ?? peer,
-      listener: listener.id,
-      connection: req.socket,
-      rawHeaders: req.rawHeaders,
+      state,
+      started: log.isLevelEnabled('info') ? performance.now() : 0,
       log,
     };
+    const policy = state.policy;
     try {
       decide(x, state, write);
     } catch (err) {
@@ -81,18 +77,110 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
   };
 }
 
+/**
+ * HTTP/1.1 requests asking to upgrade the connection. A WebSocket handshake that a proxy
+ * route takes is joined to its upstream; every other answer (a refusal, a redirect, a static
+ * file, the API, also any other `Upgrade` a client offers, such as h2c) is the normal one,
+ * written on a response made for the handed-over connection, which then closes.
+ */
+export function createUpgradeHandler(state: LiveState, listener: ListenerContext, log: Logger) {
+  return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const facts = requestFacts(req, state.policy, listener);
+    const x: UpgradeExchange = { ...facts, req, res: undefined as unknown as Response, admin: state.admin, state, started: log.isLevelEnabled('info') ? performance.now() : 0, log, socket, head };
+    try {
+      decide(x, state, writeUpgrade);
+    } catch (err) {
+      log.error({ err, method: x.method, path: x.path }, 'upgrade request failed');
+      socket.destroy();
+    }
+  };
+}
+
+interface UpgradeExchange extends Exchange {
+  readonly socket: Duplex;
+  readonly head: Buffer;
+}
+
+const writeUpgrade: Answer<UpgradeExchange> = (x, step, status, base, type, body, extra, preflight, route) => {
+  const req = x.req as IncomingMessage;
+  if (step === 'proxy' && route?.target.kind === 'proxy' && req.headers.upgrade?.toLowerCase() === 'websocket') {
+    const forwarding = { peerIp: x.peer, believed: believesForwarded(x.state.policy.forwarded, x.peer), secure: x.secure, host: x.rawHost };
+    void proxyUpgrade(route.target, { req, socket: x.socket, head: x.head, base, manages: x.state.policy.managesResponseHeader, forwarding }).then((s) => logRequest(x, s, route.id));
+    return;
+  }
+  const res = new ServerResponse(req);
+  res.assignSocket(x.socket as Socket);
+  res.shouldKeepAlive = false;
+  res.once('finish', () => x.socket.end());
+  write({ ...x, res }, step, status, base, type, body, extra, preflight, route);
+};
+
+/** The facts `decide` reads from a request (also an upgrade request), and the socket peer. */
+export function requestFacts(req: Request, policy: CompiledPolicy, listener: ListenerContext): RequestFacts & { readonly peer: string } {
+  const h = req.headers;
+  const peer = normalizeIp(req.socket.remoteAddress ?? '');
+  const client = requestClient(policy, peer, h);
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    url,
+    path: q < 0 ? url : url.slice(0, q),
+    rawHost: (h[':authority'] as string | undefined) ?? h.host,
+    secure: isSecure(listener.tls, client),
+    origin: h.origin,
+    requestMethod: h['access-control-request-method'] as string | undefined,
+    requestHeaders: h['access-control-request-headers'] as string | undefined,
+    peer,
+    clientIp: client?.ip ?? peer,
+    listener: listener.id,
+    connection: req.socket,
+    rawHeaders: req.rawHeaders,
+  };
+}
+
 /** Writes a decided answer in one `writeHead` call (module-level: no closure per request). */
-const write: Answer<Exchange> = (x, step, status, base, type, body, extra) => {
+const write: Answer<Exchange> = (x, step, status, base, type, body, extra, _preflight, route) => {
   if (step === 'api') return handOverToApi(x, base);
+  if (step === 'proxy' || step === 'static') return handOverToRoute(x, route!, base);
   (x.res as ServerResponse).writeHead(status, responseHeaderList(base, extra, type, body));
   if (x.method === 'HEAD' || body === '') x.res.end();
   else x.res.end(body);
   if (step === 'access-error') x.log.error({ method: x.method, path: x.path, ip: x.clientIp }, 'http.allowed-endpoint could not be evaluated; the request was denied');
-  if (x.log.isLevelEnabled('info')) {
-    const ms = Math.round((performance.now() - x.started) * 100) / 100;
-    x.log.info({ method: x.method, path: x.path, status, ms, ip: x.clientIp, listener: x.listener }, 'request');
-  }
+  logRequest(x, status);
 };
+
+function logRequest(x: Exchange, status: number, route?: string): void {
+  if (!x.log.isLevelEnabled('info')) return;
+  const ms = Math.round((performance.now() - x.started) * 100) / 100;
+  x.log.info({ method: x.method, path: x.path, status, ms, ip: x.clientIp, listener: x.listener, ...(route ? { route } : {}) }, 'request');
+}
+
+/** A hosted route answers asynchronously; its answer carries `base` like every other. */
+function handOverToRoute(x: Exchange, route: RouteSettings, base: readonly string[]): void {
+  const target = route.target;
+  const answered =
+    target.kind === 'proxy'
+      ? proxyRequest(target, x.state.upstreams, {
+          req: x.req,
+          res: x.res,
+          method: x.method,
+          url: x.url,
+          base,
+          manages: x.state.policy.managesResponseHeader,
+          forwarding: { peerIp: x.peer, believed: believesForwarded(x.state.policy.forwarded, x.peer), secure: x.secure, host: x.rawHost },
+        })
+      : serveStatic(target, { method: x.method, path: pathBelow(route, x.path), prefix: route.path === '/' ? '' : route.path, query: x.url.slice(x.path.length), headers: x.req.headers }, x.res, base);
+  answered.then(
+    (status) => logRequest(x, status, route.id),
+    (err: unknown) => {
+      x.log.error({ err, method: x.method, path: x.path, route: route.id }, 'route failed');
+      if (!x.res.headersSent) write(x, 'route', 500, base, PROBLEM_TYPE, problemBody(500, 'internal error'), undefined, undefined);
+      else x.res.destroy();
+    },
+  );
+}
 
 function handOverToApi(x: Exchange, base: readonly string[]): void {
   if (!x.admin) return write(x, 'route', 503, base, PROBLEM_TYPE, problemBody(503, 'the management API is not available'), undefined, undefined);

@@ -16,8 +16,10 @@ import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates
 import { RunningListener } from './listener.js';
 import type { DecisionState } from './decide.js';
 import { createLogger, type Logger } from './log.js';
-import { createRequestHandler, type LiveState } from './pipeline.js';
+import { createRequestHandler, createUpgradeHandler, type LiveState } from './pipeline.js';
 import { FileWatcher } from './watch.js';
+import { UpstreamPools } from '../routes/proxy/index.js';
+import type { ProxyTarget } from '../config/routes.js';
 
 export interface ServerOptions {
   /** Config file; undefined runs the embedded default. */
@@ -83,6 +85,7 @@ export class ParapetServer {
       ready: false,
       rateCounter: new MemoryRateCounter(),
       admin: undefined,
+      upstreams: new UpstreamPools(),
       webadmin: reloadWebAdmin(),
     };
     const server = new ParapetServer(options, log, state);
@@ -155,7 +158,15 @@ export class ParapetServer {
     for (const r of retired) r.stopAccepting();
     const started: RunningListener[] = [];
     for (const l of toStart) {
-      const running = new RunningListener(l, createRequestHandler(this.state, { id: l.id, tls: l.tls }, this.log), settings.http.limits, () => this.certificates, this.log);
+      const context = { id: l.id, tls: l.tls };
+      const running = new RunningListener(
+        l,
+        createRequestHandler(this.state, context, this.log),
+        createUpgradeHandler(this.state, context, this.log),
+        settings.http.limits,
+        () => this.certificates,
+        this.log,
+      );
       try {
         await running.start();
         started.push(running);
@@ -174,6 +185,7 @@ export class ParapetServer {
       running.certificatesChanged();
     }
     this.state.httpsPort = this.httpsPort();
+    this.state.upstreams.retain(settings.http.routes.flatMap((r) => (r.target.kind === 'proxy' ? [r.target as ProxyTarget] : [])));
     if (this.state.ready) for (const s of started) this.log.info({ listener: s.settings.id, urls: s.urls() }, `listening on ${s.urls().join(' ')}`);
     await Promise.all(retired.map((r) => r.close(settings.server.shutdownTimeoutMs)));
   }
@@ -232,6 +244,7 @@ export class ParapetServer {
     await this.reloading;
     await Promise.all(this.listeners.map((l) => l.close(graceMs)));
     this.listeners = [];
+    await this.state.upstreams.close(graceMs);
     this.store?.close();
   }
 }

@@ -22,6 +22,11 @@ export interface ClientFacts {
   readonly forwardedProto: 'http' | 'https' | undefined;
 }
 
+/** Whether the forwarded headers a request from `peerIp` carries are taken at their word. */
+export function believesForwarded(c: CompiledForwarded, peerIp: string): boolean {
+  return c.mode === 'any' || (c.mode === 'trusted' && c.trustedProxies.has(peerIp));
+}
+
 export function resolveClient(peerIp: string, h: ForwardedHeaders, c: CompiledForwarded): ClientFacts {
   if (c.mode === 'off') return { ip: peerIp, forwardedProto: undefined };
   if (c.mode === 'trusted' && !c.trustedProxies.has(peerIp)) return { ip: peerIp, forwardedProto: undefined };
