@@ -56,15 +56,7 @@ interface Exchange extends RequestFacts {
  */
 export function createRequestHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function handle(req: Request, res: Response): void {
-    const x: Exchange = {
-      ...requestFacts(req, state.policy, listener),
-      req,
-      res,
-      admin: state.admin,
-      state,
-      started: log.isLevelEnabled('info') ? performance.now() : 0,
-      log,
-    };
+    const x = exchange(req, res, state, listener, log);
     const policy = state.policy;
     try {
       decide(x, state, write);
@@ -86,8 +78,8 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
 export function createUpgradeHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const facts = requestFacts(req, state.policy, listener);
-    const x: UpgradeExchange = { ...facts, req, res: undefined as unknown as Response, admin: state.admin, state, started: log.isLevelEnabled('info') ? performance.now() : 0, log, socket, head };
+    // The response is made only if the answer is not a joined upgrade (see writeUpgrade).
+    const x: UpgradeExchange = Object.assign(exchange(req, undefined as unknown as Response, state, listener, log), { socket, head });
     try {
       decide(x, state, writeUpgrade);
     } catch (err) {
@@ -116,8 +108,9 @@ const writeUpgrade: Answer<UpgradeExchange> = (x, step, status, base, type, body
   write({ ...x, res }, step, status, base, type, body, extra, preflight, route);
 };
 
-/** The facts `decide` reads from a request (also an upgrade request), and the socket peer. */
-export function requestFacts(req: Request, policy: CompiledPolicy, listener: ListenerContext): RequestFacts & { readonly peer: string } {
+/** One request's facts for `decide` and what answering it needs (one object: this is per request). */
+function exchange(req: Request, res: Response, state: LiveState, listener: ListenerContext, log: Logger): Exchange {
+  const policy = state.policy;
   const h = req.headers;
   const peer = normalizeIp(req.socket.remoteAddress ?? '');
   const client = requestClient(policy, peer, h);
@@ -137,6 +130,12 @@ export function requestFacts(req: Request, policy: CompiledPolicy, listener: Lis
     listener: listener.id,
     connection: req.socket,
     rawHeaders: req.rawHeaders,
+    req,
+    res,
+    admin: state.admin,
+    state,
+    started: log.isLevelEnabled('info') ? performance.now() : 0,
+    log,
   };
 }
 
