@@ -11,6 +11,17 @@ export const ROBOTS_PATH = '/robots.txt';
 export const ROBOTS_BODY = 'User-agent: *\nDisallow: /\n';
 export const ROBOTS_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
+/**
+ * The proxy scenario: every proxy forwards this path to the upstream (`servers/upstream.ts`),
+ * which answers any path with this body and these headers. Not `/healthz/…`: with a `/` route,
+ * Parapet keeps answering its own health endpoints instead of forwarding them.
+ */
+export const PROXIED_PATH = '/proxied';
+export const UPSTREAM_BODY = 'hello from the bench upstream\n';
+export const UPSTREAM_CONTENT_TYPE = 'text/plain; charset=utf-8';
+/** Only the upstream sends it: a proxy that answers by itself cannot pass verification. */
+export const UPSTREAM_MARKER = ['x-bench-upstream', 'node-http'] as const;
+
 export const HSTS_VALUE = 'max-age=31536000; includeSubDomains';
 
 /** `http.headers` in Parapet's config, and the same headers set by hand elsewhere. */
@@ -37,9 +48,10 @@ export const PREFLIGHT_ANSWER: readonly (readonly [string, string])[] = [
   ['vary', 'Access-Control-Request-Headers'],
 ];
 
-export type RequestKind = 'get' | 'preflight' | 'robots';
+/** `proxied`: a GET the server forwards to the upstream (or, for the upstream, answers). */
+export type RequestKind = 'get' | 'preflight' | 'robots' | 'proxied';
 
-export const REQUEST_PATHS: Readonly<Record<RequestKind, string>> = { get: HEALTH_PATH, preflight: HEALTH_PATH, robots: ROBOTS_PATH };
+export const REQUEST_PATHS: Readonly<Record<RequestKind, string>> = { get: HEALTH_PATH, preflight: HEALTH_PATH, robots: ROBOTS_PATH, proxied: PROXIED_PATH };
 
 /** Which security features a server instance has switched on. */
 export interface Features {
@@ -59,8 +71,13 @@ export interface ExpectedResponse {
   readonly absent: readonly string[];
 }
 
+/**
+ * For `proxied`, the upstream's own headers plus whatever the server's features add (Parapet's
+ * CORS); other headers a proxy adds (Parapet's `http.headers`, nginx's Server) are not
+ * required and show up as notes.
+ */
 export function expectedResponse(kind: RequestKind, tls: boolean, features: Features): ExpectedResponse {
-  const headers: Record<string, string> = Object.fromEntries(CONFIGURED_HEADERS);
+  const headers: Record<string, string> = kind === 'proxied' ? { [UPSTREAM_MARKER[0]]: UPSTREAM_MARKER[1] } : Object.fromEntries(CONFIGURED_HEADERS);
   const absent: string[] = [];
   if (tls && features.hsts) headers['strict-transport-security'] = HSTS_VALUE;
   else absent.push('strict-transport-security');
@@ -70,6 +87,7 @@ export function expectedResponse(kind: RequestKind, tls: boolean, features: Feat
   }
   if (features.permissiveCors) headers['access-control-allow-origin'] = '*';
   else absent.push('access-control-allow-origin');
+  if (kind === 'proxied') return { status: 200, body: UPSTREAM_BODY, contentType: 'text/plain', contentTypeHeader: UPSTREAM_CONTENT_TYPE, headers, absent };
   if (kind === 'robots') return { status: 200, body: ROBOTS_BODY, contentType: 'text/plain', contentTypeHeader: ROBOTS_CONTENT_TYPE, headers, absent };
   return { status: 200, body: HEALTH_BODY, contentType: HEALTH_CONTENT_TYPE, contentTypeHeader: HEALTH_CONTENT_TYPE, headers, absent };
 }

@@ -1,8 +1,10 @@
-// Starts the servers under test as child processes pinned to the server CPU, each on two
-// ports of its own (plain and TLS), and hands back where to reach them.
+// Starts the servers under test as child processes pinned to the server CPU, each on ports of
+// its own (plain, and TLS where it has a TLS listener), and hands back where to reach them.
+// Proxies are started once their upstream listens.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareNginx } from './nginx.js';
 import { parapetToml } from './parapet-config.js';
 import type { BenchCertificate } from './pki.js';
 import type { ServerDefinition, ServerId, TransportName } from './plan.js';
@@ -10,9 +12,11 @@ import { freePorts } from './ports.js';
 import { waitForPorts, type ChildProcesses, type ManagedChild } from './processes.js';
 import { encodeLaunch } from './servers/launch.js';
 
+export type ServerPorts = Readonly<Partial<Record<TransportName, number>>>;
+
 export interface RunningServer {
   readonly definition: ServerDefinition;
-  readonly ports: Readonly<Record<TransportName, number>>;
+  readonly ports: ServerPorts;
   readonly child: ManagedChild;
 }
 
@@ -21,27 +25,76 @@ export interface FleetContext {
   readonly serverCpu: number;
   readonly certificate: BenchCertificate;
   readonly workDir: string;
+  /** The nginx executable; needed only when the fleet includes nginx. */
+  readonly nginx?: string | undefined;
 }
 
 const script = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
 const PARAPET_CLI = script('../src/cli/main.js');
-const COMPARISON_SERVERS = { bare: script('./servers/bare.js'), fastify: script('./servers/fastify.js') } as const;
+const NODE_SERVERS = {
+  bare: script('./servers/bare.js'),
+  fastify: script('./servers/fastify.js'),
+  upstream: script('./servers/upstream.js'),
+  'fastify-proxy': script('./servers/fastify-proxy.js'),
+} as const;
 const START_TIMEOUT_MS = 20_000;
 
 export async function startFleet(definitions: readonly ServerDefinition[], ctx: FleetContext): Promise<Map<ServerId, RunningServer>> {
-  const ports = await freePorts(definitions.length * 2);
-  const started = await Promise.all(definitions.map((d, i) => startServer(d, { plain: ports[2 * i]!, tls: ports[2 * i + 1]! }, ctx)));
+  const ports = await freePorts(definitions.reduce((n, d) => n + d.transports.length, 0));
+  let next = 0;
+  const planned = definitions.map((d) => ({ d, ports: Object.fromEntries(d.transports.map((t) => [t, ports[next++]!])) as ServerPorts }));
+
+  const upstream = planned.find((p) => p.d.implementation === 'upstream');
+  const proxies = planned.filter((p) => p.d.proxy);
+  if (proxies.length > 0 && upstream?.ports.plain === undefined) {
+    throw new Error(`${proxies.map((p) => p.d.id).join(', ')} forward to the upstream server, which is not in the fleet`);
+  }
+  const others = planned.filter((p) => !p.d.proxy);
+  const started = await Promise.all(others.map((p) => startServer(p.d, p.ports, undefined, ctx)));
+  started.push(...(await Promise.all(proxies.map((p) => startServer(p.d, p.ports, upstream!.ports.plain, ctx)))));
   return new Map(started.map((s) => [s.definition.id, s]));
 }
 
-async function startServer(definition: ServerDefinition, ports: Record<TransportName, number>, ctx: FleetContext): Promise<RunningServer> {
-  const args = definition.implementation === 'parapet' ? parapetArgs(definition, ports, ctx) : comparisonArgs(definition, ports, ctx);
-  const child = ctx.children.spawn(definition.id, process.execPath, args, { cpu: ctx.serverCpu });
-  await waitForPorts(child, [ports.plain, ports.tls], START_TIMEOUT_MS);
+async function startServer(definition: ServerDefinition, ports: ServerPorts, upstreamPort: number | undefined, ctx: FleetContext): Promise<RunningServer> {
+  const [command, args] = commandLine(definition, ports, upstreamPort, ctx);
+  const child = ctx.children.spawn(definition.id, command, args, { cpu: ctx.serverCpu });
+  await waitForPorts(child, Object.values(ports), START_TIMEOUT_MS);
   return { definition, ports, child };
 }
 
-function parapetArgs(d: ServerDefinition, ports: Record<TransportName, number>, ctx: FleetContext): string[] {
+function commandLine(d: ServerDefinition, ports: ServerPorts, upstreamPort: number | undefined, ctx: FleetContext): [string, string[]] {
+  const plainPort = portOf(d, ports, 'plain');
+  switch (d.implementation) {
+    case 'parapet':
+      return [process.execPath, parapetArgs(d, plainPort, portOf(d, ports, 'tls'), upstreamPort, ctx)];
+    case 'bare':
+    case 'fastify': {
+      const { certPath, keyPath } = ctx.certificate;
+      const launch = encodeLaunch({ plainPort, tlsPort: portOf(d, ports, 'tls'), certPath, keyPath, features: d.features });
+      return [process.execPath, [NODE_SERVERS[d.implementation], launch]];
+    }
+    case 'upstream':
+      return [process.execPath, [NODE_SERVERS.upstream, encodeLaunch({ plainPort })]];
+    case 'fastify-proxy':
+      return [process.execPath, [NODE_SERVERS['fastify-proxy'], encodeLaunch({ plainPort, upstreamPort: upstreamOf(d, upstreamPort) })]];
+    case 'nginx':
+      if (ctx.nginx === undefined) throw new Error('nginx is not installed (apt-get install nginx)');
+      return [ctx.nginx, prepareNginx({ dir: join(ctx.workDir, d.id), port: plainPort, upstreamPort: upstreamOf(d, upstreamPort) })];
+  }
+}
+
+function portOf(d: ServerDefinition, ports: ServerPorts, transport: TransportName): number {
+  const port = ports[transport];
+  if (port === undefined) throw new Error(`${d.id} has no ${transport} listener`);
+  return port;
+}
+
+function upstreamOf(d: ServerDefinition, upstreamPort: number | undefined): number {
+  if (upstreamPort === undefined) throw new Error(`${d.id} is a proxy but no upstream port was given`);
+  return upstreamPort;
+}
+
+function parapetArgs(d: ServerDefinition, plainPort: number, tlsPort: number, upstreamPort: number | undefined, ctx: FleetContext): string[] {
   const dir = join(ctx.workDir, d.id);
   mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'config.toml');
@@ -49,17 +102,13 @@ function parapetArgs(d: ServerDefinition, ports: Record<TransportName, number>, 
     configPath,
     parapetToml({
       settings: { hsts: d.features.hsts, permissiveCors: d.features.permissiveCors, logLevel: d.logLevel, guarded: d.guarded ?? false },
-      plainPort: ports.plain,
-      tlsPort: ports.tls,
+      plainPort,
+      tlsPort,
       certPath: ctx.certificate.certPath,
       keyPath: ctx.certificate.keyPath,
       dataDir: join(dir, 'data'),
+      ...(d.proxy ? { upstream: `http://127.0.0.1:${upstreamOf(d, upstreamPort)}` } : {}),
     }),
   );
   return [PARAPET_CLI, 'serve', '--config', configPath];
-}
-
-function comparisonArgs(d: ServerDefinition, ports: Record<TransportName, number>, ctx: FleetContext): string[] {
-  const launch = encodeLaunch({ plainPort: ports.plain, tlsPort: ports.tls, certPath: ctx.certificate.certPath, keyPath: ctx.certificate.keyPath, features: d.features });
-  return [d.implementation === 'fastify' ? COMPARISON_SERVERS.fastify : COMPARISON_SERVERS.bare, launch];
 }

@@ -12,14 +12,17 @@ export interface ParapetVariantSettings {
   readonly guarded?: boolean;
 }
 
-// Each rule is evaluated for every request and none refuses the benchmark's; the rate limit
-// counts every request (the measured path is outside /healthz/, which is exempt).
-const GUARDED = `allowed-endpoint = [
+// Each rule is evaluated for every request and none refuses the benchmark's.
+const ACCESS_RULES = `allowed-endpoint = [
   { if = "starts_with(url_path, '/api') && remote_ip != '127.0.0.1'", then = "404" },
   { if = "listener != 'https' && !contains(['robots.txt', '.well-known', 'healthz'], split(url_path, '/')[1])", then = "404" },
   { if = "method == 'TRACE' || is_ip_in_cidr(remote_ip, '192.0.2.0/24')", then = "403" },
   { else = "200" } ]
+`;
 
+// The rate limit still counts every request outside /healthz/ (which is exempt), as the
+// default 100/1m does, but never refuses the load.
+const RATE_LIMIT = `
 [http.rate-limit]
 anonymous = "1000000000/1m"
 `;
@@ -31,6 +34,12 @@ export interface ParapetConfigInput {
   readonly certPath: string;
   readonly keyPath: string;
   readonly dataDir: string;
+  /**
+   * The proxy scenario: a route `path = "/"` forwarding to this origin, and the rate limit
+   * raised as for `guarded` (the default 100/1m would refuse the load). Parapet still answers
+   * its own `/healthz/…` itself, so the proxied request uses another path.
+   */
+  readonly upstream?: string;
 }
 
 const str = (s: string): string => JSON.stringify(s);
@@ -61,7 +70,15 @@ hsts = ${c.settings.hsts}
 hsts-redirect = false
 permissive-cors = ${c.settings.permissiveCors}
 headers = [${headers}]
-${c.settings.guarded ? GUARDED : ''}`;
+${c.settings.guarded ? ACCESS_RULES : ''}${c.settings.guarded || c.upstream !== undefined ? RATE_LIMIT : ''}${c.upstream === undefined ? '' : route(c.upstream)}`;
+}
+
+function route(upstream: string): string {
+  return `
+[http.route.up]
+path = "/"
+upstream = ${str(upstream)}
+`;
 }
 
 /** `x-content-type-options` → `X-Content-Type-Options`, as an operator would write it. */

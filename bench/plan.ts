@@ -3,37 +3,98 @@
 import type { Features, RequestKind } from './contract.js';
 import type { LogLevel } from './parapet-config.js';
 
-export type ServerId = 'bare' | 'fastify' | 'parapet' | 'parapet-log-info' | 'parapet-hsts-off' | 'parapet-cors-off' | 'parapet-guarded';
+export type ServerId =
+  | 'bare'
+  | 'fastify'
+  | 'parapet'
+  | 'parapet-log-info'
+  | 'parapet-hsts-off'
+  | 'parapet-cors-off'
+  | 'parapet-guarded'
+  | 'upstream'
+  | 'parapet-proxy'
+  | 'fastify-proxy'
+  | 'nginx';
 export type TransportName = 'plain' | 'tls';
 
 export interface ServerDefinition {
   readonly id: ServerId;
-  readonly implementation: 'bare' | 'fastify' | 'parapet';
+  readonly implementation: 'bare' | 'fastify' | 'parapet' | 'upstream' | 'fastify-proxy' | 'nginx';
   readonly features: Features;
   /** Parapet's `server.log-level`. */
   readonly logLevel: LogLevel;
   readonly description: string;
+  /** The listeners it opens, each on a port of its own. */
+  readonly transports: readonly TransportName[];
   /** Parapet with a three-rule http.allowed-endpoint and rate limits on. */
   readonly guarded?: boolean;
+  /** Forwards every request to the `upstream` server, which is started first. */
+  readonly proxy?: boolean;
 }
 
 const ALL_ON: Features = { hsts: true, permissiveCors: true };
+const NONE: Features = { hsts: false, permissiveCors: false };
+const BOTH: readonly TransportName[] = ['plain', 'tls'];
+const PLAIN: readonly TransportName[] = ['plain'];
 
 export const SERVERS: Readonly<Record<ServerId, ServerDefinition>> = {
-  bare: { id: 'bare', implementation: 'bare', features: ALL_ON, logLevel: 'warn', description: 'node:http/https, one writeHead with precomputed headers' },
-  fastify: { id: 'fastify', implementation: 'fastify', features: ALL_ON, logLevel: 'warn', description: 'fastify + @fastify/cors + @fastify/helmet' },
-  parapet: { id: 'parapet', implementation: 'parapet', features: ALL_ON, logLevel: 'warn', description: 'parapet serve, hsts + permissive-cors, log-level warn' },
-  'parapet-log-info': { id: 'parapet-log-info', implementation: 'parapet', features: ALL_ON, logLevel: 'info', description: 'as parapet, log-level info (a JSON line per request, to /dev/null)' },
-  'parapet-hsts-off': { id: 'parapet-hsts-off', implementation: 'parapet', features: { hsts: false, permissiveCors: true }, logLevel: 'warn', description: 'as parapet, hsts = false' },
+  bare: { id: 'bare', implementation: 'bare', features: ALL_ON, logLevel: 'warn', transports: BOTH, description: 'node:http/https, one writeHead with precomputed headers' },
+  fastify: { id: 'fastify', implementation: 'fastify', features: ALL_ON, logLevel: 'warn', transports: BOTH, description: 'fastify + @fastify/cors + @fastify/helmet' },
+  parapet: { id: 'parapet', implementation: 'parapet', features: ALL_ON, logLevel: 'warn', transports: BOTH, description: 'parapet serve, hsts + permissive-cors, log-level warn' },
+  'parapet-log-info': {
+    id: 'parapet-log-info',
+    implementation: 'parapet',
+    features: ALL_ON,
+    logLevel: 'info',
+    transports: BOTH,
+    description: 'as parapet, log-level info (a JSON line per request, to /dev/null)',
+  },
+  'parapet-hsts-off': { id: 'parapet-hsts-off', implementation: 'parapet', features: { hsts: false, permissiveCors: true }, logLevel: 'warn', transports: BOTH, description: 'as parapet, hsts = false' },
   'parapet-guarded': {
     id: 'parapet-guarded',
     implementation: 'parapet',
     features: ALL_ON,
     logLevel: 'warn',
+    transports: BOTH,
     guarded: true,
     description: 'as parapet, plus a three-rule http.allowed-endpoint and http.rate-limit.anonymous',
   },
-  'parapet-cors-off': { id: 'parapet-cors-off', implementation: 'parapet', features: { hsts: true, permissiveCors: false }, logLevel: 'warn', description: 'as parapet, permissive-cors = false' },
+  'parapet-cors-off': { id: 'parapet-cors-off', implementation: 'parapet', features: { hsts: true, permissiveCors: false }, logLevel: 'warn', transports: BOTH, description: 'as parapet, permissive-cors = false' },
+  upstream: {
+    id: 'upstream',
+    implementation: 'upstream',
+    features: NONE,
+    logLevel: 'warn',
+    transports: PLAIN,
+    description: 'node:http answering every path with one writeHead (a fixed body and marker header): the proxies\' upstream',
+  },
+  'parapet-proxy': {
+    id: 'parapet-proxy',
+    implementation: 'parapet',
+    features: ALL_ON,
+    logLevel: 'warn',
+    transports: BOTH,
+    proxy: true,
+    description: 'as parapet, plus [http.route.up] path = "/" forwarding to upstream, and http.rate-limit.anonymous raised as for parapet-guarded',
+  },
+  'fastify-proxy': {
+    id: 'fastify-proxy',
+    implementation: 'fastify-proxy',
+    features: NONE,
+    logLevel: 'warn',
+    transports: PLAIN,
+    proxy: true,
+    description: 'fastify + @fastify/http-proxy forwarding to upstream',
+  },
+  nginx: {
+    id: 'nginx',
+    implementation: 'nginx',
+    features: NONE,
+    logLevel: 'warn',
+    transports: PLAIN,
+    proxy: true,
+    description: 'nginx, one process (master_process off), proxy_pass to an upstream block with keepalive 32',
+  },
 };
 
 /** One thing measured: a server, a transport, a request. Scenarios share probes. */
@@ -45,14 +106,14 @@ export interface Probe {
 
 export const probeKey = (p: Probe): string => `${p.server}/${p.transport}/${p.request}`;
 
-export type ScenarioId = 'plain' | 'tls' | 'hsts' | 'preflight' | 'cors' | 'guarded';
+export type ScenarioId = 'plain' | 'tls' | 'hsts' | 'preflight' | 'cors' | 'guarded' | 'proxy';
 
 export interface Scenario {
   readonly id: ScenarioId;
   readonly title: string;
   readonly transport: TransportName;
   readonly request: RequestKind;
-  /** The first is the yardstick the others are compared with. */
+  /** The first is the yardstick the others are compared with (bare, or the upstream for proxies). */
   readonly servers: readonly ServerId[];
 }
 
@@ -63,6 +124,13 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'preflight', title: 'CORS preflight (OPTIONS, Origin, ACRM: PUT, ACRH: authorization), plain', transport: 'plain', request: 'preflight', servers: ['bare', 'parapet'] },
   { id: 'guarded', title: 'GET /robots.txt over TLS: access rules + rate limits + CORS + HSTS', transport: 'tls', request: 'robots', servers: ['bare', 'parapet-guarded'] },
   { id: 'cors', title: 'permissive CORS on vs off, GET plain', transport: 'plain', request: 'get', servers: ['bare', 'parapet', 'parapet-cors-off'] },
+  {
+    id: 'proxy',
+    title: 'GET /proxied, keep-alive, plain HTTP/1.1, through a reverse proxy to the upstream (upstream measured directly first)',
+    transport: 'plain',
+    request: 'proxied',
+    servers: ['upstream', 'parapet-proxy', 'fastify-proxy', 'nginx'],
+  },
 ];
 
 export const scenarioProbes = (s: Scenario): Probe[] => s.servers.map((server) => ({ server, transport: s.transport, request: s.request }));
@@ -77,6 +145,7 @@ export interface NamedRatio {
 }
 
 const get = (server: ServerId, transport: TransportName): Probe => ({ server, transport, request: 'get' });
+const proxied = (server: ServerId): Probe => ({ server, transport: 'plain', request: 'proxied' });
 
 export const NAMED_RATIOS: readonly NamedRatio[] = [
   { id: 'parapet-vs-bare-plain', title: 'Parapet / bare, plain GET', numerator: get('parapet', 'plain'), denominator: get('bare', 'plain'), kind: 'ratio', target: { atLeast: 0.9 } },
@@ -103,10 +172,26 @@ export const NAMED_RATIOS: readonly NamedRatio[] = [
   { id: 'parapet-vs-fastify-tls', title: 'Parapet / fastify, TLS GET', numerator: get('parapet', 'tls'), denominator: get('fastify', 'tls'), kind: 'ratio' },
   { id: 'log-info-cost-plain', title: 'log-level info cost, plain GET (warn → info)', numerator: get('parapet-log-info', 'plain'), denominator: get('parapet', 'plain'), kind: 'cost' },
   { id: 'parapet-info-vs-bare-plain', title: 'Parapet (log-level info) / bare, plain GET', numerator: get('parapet-log-info', 'plain'), denominator: get('bare', 'plain'), kind: 'ratio' },
+  { id: 'parapet-proxy-vs-fastify-proxy', title: 'Parapet proxy / fastify proxy, plain GET', numerator: proxied('parapet-proxy'), denominator: proxied('fastify-proxy'), kind: 'ratio', target: { atLeast: 1.0 } },
+  { id: 'parapet-proxy-vs-nginx', title: 'Parapet proxy / nginx, plain GET', numerator: proxied('parapet-proxy'), denominator: proxied('nginx'), kind: 'ratio' },
+  { id: 'parapet-proxy-vs-upstream', title: 'Parapet proxy / upstream direct, plain GET', numerator: proxied('parapet-proxy'), denominator: proxied('upstream'), kind: 'ratio' },
+  { id: 'fastify-proxy-vs-upstream', title: 'fastify proxy / upstream direct, plain GET', numerator: proxied('fastify-proxy'), denominator: proxied('upstream'), kind: 'ratio' },
 ];
 
 /** Within a (transport, request) group, partners in a named ratio stand next to each other. */
-const SERVER_ORDER: readonly ServerId[] = ['bare', 'parapet', 'parapet-guarded', 'parapet-cors-off', 'parapet-hsts-off', 'parapet-log-info', 'fastify'];
+const SERVER_ORDER: readonly ServerId[] = [
+  'bare',
+  'parapet',
+  'parapet-guarded',
+  'parapet-cors-off',
+  'parapet-hsts-off',
+  'parapet-log-info',
+  'fastify',
+  'upstream',
+  'fastify-proxy',
+  'parapet-proxy',
+  'nginx',
+];
 
 /**
  * The probes of the chosen scenarios in measuring order, without repeats, grouped by

@@ -44,19 +44,23 @@ export interface ScenarioSummary {
   readonly id: string;
   readonly title: string;
   readonly rows: readonly ScenarioRow[];
+  /** Servers of the scenario that could not run here (nginx not installed), with why. */
+  readonly notMeasured: readonly { readonly server: ServerId; readonly reason: string }[];
 }
 
 export interface RatioSummary {
   readonly id: string;
   readonly title: string;
   readonly kind: NamedRatio['kind'];
-  /** From requests/s; the targets are judged on this. */
-  readonly value: number;
+  /** From requests/s; the targets are judged on this. null when a side was not measured. */
+  readonly value: number | null;
   /** From server CPU per request: steadier when the machine is shared. */
   readonly valueByCpu: number | null;
   readonly target: string | undefined;
-  /** undefined when the ratio has no target. */
+  /** undefined when the ratio has no target or was not measured. */
   readonly met: boolean | undefined;
+  /** Why a side could not be measured here, e.g. `nginx is not installed`. */
+  readonly notMeasured?: string;
 }
 
 export interface Summary {
@@ -79,7 +83,8 @@ function ratios(a: readonly RunResult[], b: readonly RunResult[]): { byThroughpu
   return { byThroughput: pairedRatio(throughput(a), throughput(b)), byCpu: cpuA && cpuB ? pairedRatio(cpuB, cpuA) : null };
 }
 
-export function summarize(scenarios: readonly Scenario[], measurements: Measurements): Summary {
+/** `notMeasured`: servers of the chosen scenarios that could not run here, with the reason. */
+export function summarize(scenarios: readonly Scenario[], measurements: Measurements, notMeasured: ReadonlyMap<ServerId, string> = new Map()): Summary {
   const probes = new Map<string, ProbeSummary>();
   const summaryOf = (p: Probe): ProbeSummary | undefined => {
     const key = probeKey(p);
@@ -111,13 +116,24 @@ export function summarize(scenarios: readonly Scenario[], measurements: Measurem
       const r = ratios(summary.rounds, base);
       return [{ server: p.server, probe: key, medianRequestsPerSecond, medianP99Ms, medianServerCpuUsPerRequest, spread, errors, vsBaseline: r.byThroughput, vsBaselineByCpu: r.byCpu }];
     });
-    return { id: s.id, title: s.title, rows };
+    const skipped = s.servers.flatMap((server) => {
+      const reason = notMeasured.get(server);
+      return reason === undefined ? [] : [{ server, reason }];
+    });
+    return { id: s.id, title: s.title, rows, notMeasured: skipped };
   });
 
   const named = NAMED_RATIOS.flatMap((r): RatioSummary[] => {
     const num = summaryOf(r.numerator);
     const den = summaryOf(r.denominator);
-    if (!num || !den) return [];
+    if (!num || !den) {
+      // Reported as not measured only when the ratio belongs to the chosen scenarios: every
+      // side was either measured or skipped for a reason.
+      const sides = [r.numerator, r.denominator];
+      const reason = sides.map((p) => notMeasured.get(p.server)).find((why) => why !== undefined);
+      if (reason === undefined || !sides.every((p) => summaryOf(p) !== undefined || notMeasured.has(p.server))) return [];
+      return [{ id: r.id, title: r.title, kind: r.kind, value: null, valueByCpu: null, target: describeTarget(r), met: undefined, notMeasured: reason }];
+    }
     const { byThroughput, byCpu } = ratios(num.rounds, den.rounds);
     const value = r.kind === 'ratio' ? byThroughput : 1 - byThroughput;
     const valueByCpu = byCpu === null ? null : r.kind === 'ratio' ? byCpu : 1 - byCpu;
@@ -139,25 +155,29 @@ const orDash = (v: number | null, format: (v: number) => string): string => (v =
 
 export function formatSummary(summary: Summary): string {
   const header = ['scenario', 'server', 'req/s', 'spread', 'p99 ms', 'vs bare', 'cpu µs/req', 'vs bare (cpu)', 'errors'];
-  const groups = summary.scenarios.map((s) =>
-    s.rows.map((row, i) => [
-      i === 0 ? s.id : '',
-      row.server,
-      Math.round(row.medianRequestsPerSecond).toLocaleString('en-US'),
-      `${(row.spread * 100).toFixed(1)}%`,
-      row.medianP99Ms.toFixed(2),
-      row.vsBaseline.toFixed(3),
-      orDash(row.medianServerCpuUsPerRequest, (v) => v.toFixed(1)),
-      orDash(row.vsBaselineByCpu, (v) => v.toFixed(3)),
-      String(row.errors),
-    ]),
-  );
-  const widths = header.map((h, c) => Math.max(h.length, ...groups.flat().map((r) => r[c]!.length)));
+  // A server skipped here (nginx not installed) keeps its row, with dashes and the reason.
+  const groups = summary.scenarios.map((s) => [
+    ...s.rows.map((row) => ({
+      server: row.server,
+      cells: [
+        Math.round(row.medianRequestsPerSecond).toLocaleString('en-US'),
+        `${(row.spread * 100).toFixed(1)}%`,
+        row.medianP99Ms.toFixed(2),
+        row.vsBaseline.toFixed(3),
+        orDash(row.medianServerCpuUsPerRequest, (v) => v.toFixed(1)),
+        orDash(row.vsBaselineByCpu, (v) => v.toFixed(3)),
+        String(row.errors),
+      ],
+      note: '',
+    })),
+    ...s.notMeasured.map(({ server, reason }) => ({ server, cells: header.slice(2).map(() => '–'), note: `  not measured: ${reason}` })),
+  ].map((row, i) => ({ cells: [i === 0 ? s.id : '', row.server, ...row.cells], note: row.note })));
+  const widths = header.map((h, c) => Math.max(h.length, ...groups.flat().map((r) => r.cells[c]!.length)));
   const format = (r: readonly string[]) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const lines = [format(header), widths.map((w) => '-'.repeat(w)).join('  ')];
   groups.forEach((rows, i) => {
     if (i > 0) lines.push('');
-    for (const r of rows) lines.push(format(r));
+    for (const r of rows) lines.push(format(r.cells) + r.note);
   });
 
   lines.push('', 'Scenarios:');
@@ -167,9 +187,10 @@ export function formatSummary(summary: Summary): string {
   const titleWidth = Math.max(0, ...summary.ratios.map((r) => r.title.length));
   lines.push(`  ${''.padEnd(titleWidth)}  ${'req/s'.padStart(6)}  ${'cpu'.padStart(6)}  target`);
   for (const r of summary.ratios) {
-    const verdict = r.met === undefined ? '' : r.met ? 'met' : 'MISSED';
+    const verdict = r.notMeasured !== undefined ? `not measured: ${r.notMeasured}` : r.met === undefined ? '' : r.met ? 'met' : 'MISSED';
+    const value = orDash(r.value, (v) => formatValue(r.kind, v));
     const cpu = orDash(r.valueByCpu, (v) => formatValue(r.kind, v));
-    lines.push(`  ${r.title.padEnd(titleWidth)}  ${formatValue(r.kind, r.value).padStart(6)}  ${cpu.padStart(6)}  ${(r.target ?? '').padEnd(7)} ${verdict}`.trimEnd());
+    lines.push(`  ${r.title.padEnd(titleWidth)}  ${value.padStart(6)}  ${cpu.padStart(6)}  ${(r.target ?? '').padEnd(7)} ${verdict}`.trimEnd());
   }
   return lines.join('\n');
 }

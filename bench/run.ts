@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { processCpuSeconds } from './cpu.js';
 import { startFleet, type RunningServer } from './fleet.js';
 import { autocannonGenerator, totalErrors, wrkAvailable, wrkGenerator, type LoadGenerator, type LoadResult, type LoadSpec } from './load.js';
+import { findNginx, nginxVersion } from './nginx.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { createBenchCertificate, type BenchCertificate } from './pki.js';
-import { measuringOrder, probeKey, selectScenarios, SERVERS, type Probe } from './plan.js';
+import { measuringOrder, probeKey, selectScenarios, SERVERS, type Probe, type ServerId } from './plan.js';
 import { ChildProcesses, pinningAvailable } from './processes.js';
 import { formatSummary, summarize, type RunResult } from './report.js';
 import { loadSpec, probeRequest, verifyTarget } from './targets.js';
@@ -31,7 +32,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const scenarios = selectScenarios(options.only);
-  const order = measuringOrder(scenarios);
+  const planned = measuringOrder(scenarios);
+  const wanted = new Set(planned.map((p) => p.server));
+  const nginx = wanted.has('nginx') ? findNginx() : undefined;
+  // Servers that cannot run here are skipped with a note, never a failed run.
+  const notMeasured = unavailableServers(wanted, nginx);
+  const order = planned.filter((p) => !notMeasured.has(p.server));
   const serverIds = [...new Set(order.map((p) => p.server))];
 
   const pin = pinningAvailable();
@@ -48,23 +54,25 @@ async function main(argv: readonly string[]): Promise<number> {
     const generator = chooseGenerator(options, children, workDir);
     const startLoad = loadavg();
     printPreamble(options, generator, pin, order.length, plannedSeconds, startLoad);
+    for (const [id, reason] of notMeasured) log(`note: ${id} is not measured: ${reason}; its ratios are reported as not measured`);
     const certificate = await createBenchCertificate(workDir);
     const fleet = await startFleet(
       serverIds.map((id) => SERVERS[id]),
-      { children, serverCpu: SERVER_CPU, certificate, workDir },
+      { children, serverCpu: SERVER_CPU, certificate, workDir, nginx },
     );
     log(`started ${serverIds.join(', ')} on CPU ${SERVER_CPU}`);
 
     const { measurements, verification } = await runRounds(order, fleet, generator, certificate, options);
-    const summary = summarize(scenarios, measurements);
+    const summary = summarize(scenarios, measurements, notMeasured);
     process.stdout.write(`\n${formatSummary(summary)}\n`);
     printVerification(verification);
     const endLoad = loadavg();
     writeResults({
       generatedAt: new Date().toISOString(),
       options,
-      environment: environment(generator, pin, startLoad, endLoad),
+      environment: { ...environment(generator, pin, startLoad, endLoad), nginx: nginx === undefined ? undefined : nginxVersion(nginx) },
       servers: Object.fromEntries(serverIds.map((id) => [id, SERVERS[id]])),
+      notMeasured: Object.fromEntries(notMeasured),
       verification: Object.fromEntries(verification),
       ...summary,
     });
@@ -74,6 +82,13 @@ async function main(argv: readonly string[]): Promise<number> {
     clearTimeout(watchdog);
     await cleanup.done();
   }
+}
+
+/** Servers the chosen scenarios want that cannot run on this machine, with the reason. */
+function unavailableServers(wanted: ReadonlySet<ServerId>, nginx: string | undefined): Map<ServerId, string> {
+  const missing = new Map<ServerId, string>();
+  if (wanted.has('nginx') && nginx === undefined) missing.set('nginx', 'nginx is not installed (apt-get install nginx)');
+  return missing;
 }
 
 interface RoundsOutcome {

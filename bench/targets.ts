@@ -16,7 +16,9 @@ export interface ProbeRequest {
 
 export function probeRequest(probe: Probe, server: RunningServer): ProbeRequest {
   const scheme = probe.transport === 'tls' ? 'https' : 'http';
-  const url = `${scheme}://127.0.0.1:${server.ports[probe.transport]}${REQUEST_PATHS[probe.request]}`;
+  const port = server.ports[probe.transport];
+  if (port === undefined) throw new Error(`${server.definition.id} has no ${probe.transport} listener`);
+  const url = `${scheme}://127.0.0.1:${port}${REQUEST_PATHS[probe.request]}`;
   const headers = probe.request === 'preflight' ? { Host: BENCH_HOST, ...PREFLIGHT_REQUEST } : { Host: BENCH_HOST };
   return { url, method: probe.request === 'preflight' ? 'OPTIONS' : 'GET', headers };
 }

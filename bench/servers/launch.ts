@@ -11,14 +11,21 @@ export interface ServerLaunch {
   readonly features: Features;
 }
 
-export function encodeLaunch(launch: ServerLaunch): string {
+/** The proxy scenario's plain-HTTP servers: the upstream, and proxies forwarding to it. */
+export interface PlainLaunch {
+  readonly plainPort: number;
+  /** Where a proxy forwards to (127.0.0.1); absent for the upstream itself. */
+  readonly upstreamPort?: number;
+}
+
+export function encodeLaunch(launch: ServerLaunch | PlainLaunch): string {
   return JSON.stringify(launch);
 }
 
-export function readLaunch(argv: readonly string[] = process.argv): ServerLaunch {
+export function readLaunch<L extends ServerLaunch | PlainLaunch = ServerLaunch>(argv: readonly string[] = process.argv): L {
   const raw = argv[2];
   if (raw === undefined) throw new Error('usage: node <server>.js \'<launch JSON>\'');
-  return JSON.parse(raw) as ServerLaunch;
+  return JSON.parse(raw) as L;
 }
 
 export function readKeyPair(launch: ServerLaunch): { cert: string; key: string } {
