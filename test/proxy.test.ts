@@ -137,6 +137,15 @@ describe('proxy routes: headers for the upstream and back', () => {
     assert.equal(viaProxy['x-forwarded-host'], 'public.example');
   });
 
+  test('connections to the upstream are kept alive and reused, across a reload too', async () => {
+    const from = up.seen.length;
+    for (let i = 0; i < 20; i++) assert.equal((await get(`${s.url('http')}/app/keep/${i}`)).status, 200);
+    assert.ok((await s.server.reload()).ok);
+    for (let i = 0; i < 5; i++) assert.equal((await get(`${s.url('http')}/app/keep/after/${i}`)).status, 200);
+    const ports = new Set(up.seen.slice(from).map((r) => r.remotePort));
+    assert.equal(ports.size, 1, `25 sequential requests used ${ports.size} upstream connections`);
+  });
+
   test('preserve-host = false sends the upstream its own host', async () => {
     const seen = (await json(await get(`${s.url('http')}/raw/x`))).headers;
     assert.equal(seen.host, new URL(up.origin).host);

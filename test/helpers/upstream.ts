@@ -18,6 +18,8 @@ export interface SeenRequest {
   readonly url: string;
   readonly headers: http.IncomingHttpHeaders;
   readonly rawHeaders: readonly string[];
+  /** The port the request's connection came from: one per connection Parapet opened. */
+  readonly remotePort: number | undefined;
 }
 
 export interface Upstream {
@@ -35,7 +37,7 @@ export async function startUpstream(opts: { tls?: { certPem: string; keyPem: str
   const seen: SeenRequest[] = [];
   const progress = { written: 0, closedEarly: 0 };
   const handler: http.RequestListener = (req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: [...req.rawHeaders] });
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: [...req.rawHeaders], remotePort: req.socket.remotePort });
     const url = new URL(req.url ?? '/', 'http://upstream');
     switch (url.pathname.replace(/^\/[^/]+(?=\/(echo|count|bytes|own-headers|hang|stall)$)/, '')) {
       case '/echo': {
@@ -96,7 +98,7 @@ export async function startUpstream(opts: { tls?: { certPem: string; keyPem: str
   const server = opts.tls ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : http.createServer(handler);
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: [...req.rawHeaders] });
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: [...req.rawHeaders], remotePort: req.socket.remotePort });
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     });
