@@ -33,7 +33,7 @@ export interface Upstream {
 
 const PATTERN = Buffer.alloc(64 * 1024, 'parapet-');
 
-export async function startUpstream(opts: { tls?: { certPem: string; keyPem: string } } = {}): Promise<Upstream> {
+export async function startUpstream(opts: { tls?: { certPem: string; keyPem: string }; port?: number } = {}): Promise<Upstream> {
   const seen: SeenRequest[] = [];
   const progress = { written: 0, closedEarly: 0 };
   const handler: http.RequestListener = (req, res) => {
@@ -103,7 +103,7 @@ export async function startUpstream(opts: { tls?: { certPem: string; keyPem: str
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     origin: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
