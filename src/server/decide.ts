@@ -114,21 +114,22 @@ export function transportOf(secure: boolean, host: HostFacts | undefined): Trans
 // Finished lists for the policy's frozen header arrays (every mode but the allowlist, whose
 // list depends on the Origin) and a fixed body type and length: the common answers are then
 // one Map lookup, handed to writeHead as they are (node only reads the array).
-const finishedLists = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+const finishedLists = new WeakMap<readonly string[], Map<string, Map<number, readonly string[]>>>();
 /** Bodiless answers (a cached preflight's 204) by their frozen step headers. */
 const withExtra = new WeakMap<readonly string[], WeakMap<readonly string[], readonly string[]>>();
 
 /** The header list handed to `writeHead`: the policy's, the step's, then the body's. */
 export function responseHeaderList(base: readonly string[], extra: readonly string[] | undefined, type: string | undefined, body: string | Buffer): string[] {
   if (extra === undefined && type !== undefined && Object.isFrozen(base)) {
-    let byBody = finishedLists.get(base);
-    if (!byBody) finishedLists.set(base, (byBody = new Map()));
-    const length = Buffer.byteLength(body);
-    const key = `${type}\n${length}`;
-    let list = byBody.get(key);
+    let byType = finishedLists.get(base);
+    if (!byType) finishedLists.set(base, (byType = new Map()));
+    let byLength = byType.get(type);
+    if (!byLength) byType.set(type, (byLength = new Map()));
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    let list = byLength.get(length);
     if (!list) {
-      if (byBody.size > 64) byBody.clear();
-      byBody.set(key, (list = Object.freeze([...base, 'content-type', type, 'content-length', String(length)])));
+      if (byLength.size > 64) byLength.clear();
+      byLength.set(length, (list = Object.freeze([...base, 'content-type', type, 'content-length', String(length)])));
     }
     return list as string[];
   }

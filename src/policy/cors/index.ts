@@ -123,17 +123,29 @@ export function compileCors(s: CorsSettings): CompiledCors {
   };
 
   // Browsers repeat the same few preflights, and the answer depends only on these inputs, so
-  // finished answers are kept (bounded, and only for request headers of ordinary size).
-  const answers = new Map<string, PreflightAnswer>();
+  // finished answers are kept (bounded, and only for request headers of ordinary size). One
+  // map per input rather than one joined key: the lookup then hashes the strings as they came.
+  type ByHeaders = Map<string, PreflightAnswer>;
+  const answers = new Map<string, Map<string, ByHeaders>>();
+  let kept = 0;
   const cachedPreflight = (origin: string, requestMethod: string, requestHeaders: string | undefined): PreflightAnswer => {
-    const key = `${s.mode === 'allowlist' ? origin : ''}\n${requestMethod}\n${requestHeaders ?? ''}`;
-    const known = answers.get(key);
+    const originKey = s.mode === 'allowlist' ? origin : '';
+    const headersKey = requestHeaders ?? '';
+    const known = answers.get(originKey)?.get(requestMethod)?.get(headersKey);
     if (known) return known;
     const answer = preflight(origin, requestMethod, requestHeaders);
     Object.freeze(answer.headers);
-    if (key.length <= 1024) {
-      if (answers.size >= 512) answers.clear();
-      answers.set(key, answer);
+    if (originKey.length + requestMethod.length + headersKey.length <= 1024) {
+      if (kept >= 512) {
+        answers.clear();
+        kept = 0;
+      }
+      let byMethod = answers.get(originKey);
+      if (!byMethod) answers.set(originKey, (byMethod = new Map()));
+      let byHeaders = byMethod.get(requestMethod);
+      if (!byHeaders) byMethod.set(requestMethod, (byHeaders = new Map()));
+      byHeaders.set(headersKey, answer);
+      kept++;
     }
     return answer;
   };
