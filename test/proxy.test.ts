@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import WebSocket from 'ws';
 import { agentTrusting, get } from './helpers/http.js';
 import { createCa, issueLeaf, type Leaf, type TestCa } from './helpers/pki.js';
+import { explainFromFile } from './helpers/explain.js';
 import { rawRequest } from './helpers/raw.js';
 import { certificate, listener, startServer, type TestServer } from './helpers/server.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
@@ -79,14 +80,7 @@ describe('proxy routes: routing', () => {
   });
 
   test('the answer to `parapet explain` names the route', async () => {
-    const { explain } = await import('../src/policy/explain.js');
-    const { compilePolicy } = await import('../src/policy/index.js');
-    const { loadConfig, readSource } = await import('../src/config/load.js');
-    const source = readSource(s.configPath);
-    assert.ok(!('code' in source));
-    const loaded = loadConfig(source);
-    assert.ok(loaded.ok);
-    const e = explain(compilePolicy(loaded.settings, loaded.flat), { method: 'GET', path: '/jmap/session', ip: '127.0.0.1', scheme: 'http', host: 'a.example.org' });
+    const e = explainFromFile(s.configPath, { method: 'GET', path: '/jmap/session', ip: '127.0.0.1', scheme: 'http', host: 'a.example.org' });
     assert.equal(e.step, 'proxy');
     assert.equal(e.route, 'wild');
     assert.equal(e.decision, `forwarded to ${b.origin} (http.route.wild); the upstream's status and body are sent with Parapet's headers below, which replace the upstream's copies of them`);

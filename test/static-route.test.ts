@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createCa, issueLeaf, type TestCa } from './helpers/pki.js';
+import { explainFromFile } from './helpers/explain.js';
 import { rawRequest } from './helpers/raw.js';
 import { certificate, listener, startServer, type TestServer } from './helpers/server.js';
 
@@ -105,14 +106,7 @@ describe('static routes served by Parapet', () => {
   });
 
   test('explain names the route and the directory', async () => {
-    const { explain } = await import('../src/policy/explain.js');
-    const { compilePolicy } = await import('../src/policy/index.js');
-    const { loadConfig, readSource } = await import('../src/config/load.js');
-    const source = readSource(s.configPath);
-    assert.ok(!('code' in source));
-    const loaded = loadConfig(source);
-    assert.ok(loaded.ok);
-    const e = explain(compilePolicy(loaded.settings, loaded.flat), { method: 'GET', path: '/site/app.js', ip: '127.0.0.1', scheme: 'https', host });
+    const e = explainFromFile(s.configPath, { method: 'GET', path: '/site/app.js', ip: '127.0.0.1', scheme: 'https', host });
     assert.equal(e.step, 'static');
     assert.equal(e.route, 'site');
     assert.match(e.decision, new RegExp(`served from ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(http\\.route\\.site\\)`));
