@@ -31,6 +31,8 @@ export interface LimitSettings {
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxHeaderBytes: number;
+  /** `http.limits.uri-size`: the longest request target (path and query) accepted, else 414. */
+  readonly maxUriBytes: number;
 }
 
 export interface ForwardedSettings {
@@ -118,6 +120,7 @@ function readHttp(r: ConfigReader): HttpSettings {
       requestTimeoutMs: r.duration('http.timeout.request', 300_000),
       keepAliveTimeoutMs: r.duration('http.timeout.keep-alive', 5_000),
       maxHeaderBytes: r.integer('http.limits.header-size', 16_384, 1_024, 1_048_576),
+      maxUriBytes: r.integer('http.limits.uri-size', 8_192, 256, 1_048_576),
     },
     routes: readRoutes(r),
   };

@@ -97,6 +97,7 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
     url,
     path: q < 0 ? url : url.slice(0, q),
     rawHost: h.host,
+    httpVersion: '1.1',
     secure: isSecure(listenerTls, client),
     origin: h.origin,
     requestMethod: h['access-control-request-method'],
@@ -163,8 +164,10 @@ function summary(step: Step, status: number, preflight: PreflightAnswer | undefi
       return `${status}: refused by http.allowed-endpoint`;
     case 'access-error':
       return `${status}: http.allowed-endpoint could not be evaluated, so the request is denied`;
+    case 'uri-too-long':
+      return `${status}: the request target is longer than http.limits.uri-size`;
     case 'malformed-host':
-      return `${status}: the Host header is malformed, so it is neither routed nor redirected`;
+      return `${status}: the Host header is missing, repeated or malformed, so it is neither routed nor redirected`;
     case 'redirect-without-host':
       return `${status}: plain HTTP would be redirected to HTTPS (http.hsts), but there is no Host to redirect to`;
     case 'hsts-redirect':

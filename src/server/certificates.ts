@@ -29,10 +29,16 @@ export class CertificateStore {
   private readonly wildcard = new Map<string, SecureContext>();
   readonly fallback: KeyPair;
   private readonly fallbackContext: SecureContext;
+  /** Contexts by the PEM pair they were made from. */
+  private readonly contexts = new Map<string, SecureContext>();
 
-  constructor(certs: readonly CertificateSettings[], selfSigned: KeyPair | undefined) {
+  /**
+   * `previous`: the store this one replaces. Its contexts are reused for unchanged PEM pairs:
+   * building one costs milliseconds, and a reload that changes no certificate then builds none.
+   */
+  constructor(certs: readonly CertificateSettings[], selfSigned: KeyPair | undefined, previous?: CertificateStore) {
     for (const c of certs) {
-      const ctx = createSecureContext({ cert: c.certPem, key: c.keyPem, ...TLS_OPTIONS });
+      const ctx = this.context(c, previous);
       for (const name of c.names) {
         if (name.startsWith('*.')) this.wildcard.set(name.slice(1), ctx);
         else if (!this.exact.has(name)) this.exact.set(name, ctx);
@@ -40,7 +46,14 @@ export class CertificateStore {
     }
     const chosen = certs.find((c) => c.isDefault) ?? certs[0];
     this.fallback = chosen ? { certPem: chosen.certPem, keyPem: chosen.keyPem } : selfSigned!;
-    this.fallbackContext = createSecureContext({ cert: this.fallback.certPem, key: this.fallback.keyPem, ...TLS_OPTIONS });
+    this.fallbackContext = this.context(this.fallback, previous);
+  }
+
+  private context(pair: KeyPair, previous: CertificateStore | undefined): SecureContext {
+    const id = `${pair.certPem}\0${pair.keyPem}`;
+    const ctx = this.contexts.get(id) ?? previous?.contexts.get(id) ?? createSecureContext({ cert: pair.certPem, key: pair.keyPem, ...TLS_OPTIONS });
+    this.contexts.set(id, ctx);
+    return ctx;
   }
 
   /** The certificate whose names match the SNI name, else the default one. */

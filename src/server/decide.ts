@@ -28,6 +28,8 @@ export interface RequestFacts {
   readonly path: string;
   /** `Host` (or HTTP/2 `:authority`) as sent; undefined when absent. */
   readonly rawHost: string | undefined;
+  /** `1.0`, `1.1` or `2.0`, as node reports it: HTTP/1.1 requires a Host. */
+  readonly httpVersion: string;
   /** A TLS listener, or a trusted forwarded protocol of https. */
   readonly secure: boolean;
   readonly origin: string | undefined;
@@ -62,6 +64,7 @@ export type Step =
   | 'rate-limited'
   | 'access-rule'
   | 'access-error'
+  | 'uri-too-long'
   | 'malformed-host'
   | 'redirect-without-host'
   | 'hsts-redirect'
@@ -156,6 +159,36 @@ const TEXT = 'text/plain; charset=utf-8';
 
 const NO_HEADERS: readonly string[] = Object.freeze([]);
 
+const HOST_MISSING = problemBody(400, 'an HTTP/1.1 request needs a Host header');
+const HOST_REPEATED = problemBody(400, 'the request has more than one Host header');
+const HOST_CONFLICT = problemBody(400, 'Host and :authority name different hosts');
+const HOST_MALFORMED = problemBody(400, 'the Host header is malformed');
+
+/**
+ * The problem body when the request's Host cannot be trusted, else undefined: missing on
+ * HTTP/1.1 or sent twice (RFC 9112 §3.2 requires exactly one, and a 400 for anything else),
+ * differing from HTTP/2's `:authority` (RFC 9113 §8.3.1), or not a host[:port] at all.
+ * Node keeps the first of two Host headers; a proxy in front that took the other one would
+ * have applied its rules to a different host than the one Parapet routes on.
+ */
+function hostProblem(x: RequestFacts, host: HostFacts | undefined): string | undefined {
+  const raw = x.rawHeaders;
+  let hosts = 0;
+  let field: string | undefined;
+  let authority: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && (name === 'Host' || name === 'host' || name.toLowerCase() === 'host')) {
+      hosts++;
+      field = raw[i + 1];
+    } else if (name === ':authority') authority = raw[i + 1];
+  }
+  if (hosts > 1) return HOST_REPEATED;
+  if (field !== undefined && authority !== undefined && field !== authority && field.toLowerCase() !== authority.toLowerCase()) return HOST_CONFLICT;
+  if (x.rawHost === undefined) return x.httpVersion === '1.1' ? HOST_MISSING : undefined;
+  return host === undefined ? HOST_MALFORMED : undefined;
+}
+
 function expressionVariables(x: RequestFacts, wantsHeaders: boolean): HttpVariables {
   return {
     listener: x.listener,
@@ -189,8 +222,9 @@ function urlTarget(policy: CompiledPolicy, x: RequestFacts): RedirectTarget | un
 
 /**
  * Order matters and each step's reason is the design's: refuse blocked addresses before any
- * other work → rate-limit (allowed addresses and health probes exempt) → the access rule
- * (`http.allowed-endpoint`) → refuse a malformed Host → redirect plain HTTP to HTTPS →
+ * other work → rate-limit (allowed addresses and health probes exempt) → refuse a request
+ * target over `http.limits.uri-size` → the access rule (`http.allowed-endpoint`) → refuse a
+ * missing, repeated or malformed Host → redirect plain HTTP to HTTPS →
  * answer CORS preflights (after the rules and limits, before routing and authentication:
  * browsers never send credentials on them) → route. Every answer carries the compiled
  * security headers for its transport; a preflight's carry its own CORS headers instead.
@@ -212,6 +246,12 @@ export function decide<X extends RequestFacts>(x: X, s: DecisionState, answer: A
       return answer(x, 'rate-limited', 429, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, body, rateLimitHeaders('anonymous', rate, d), undefined);
     }
   }
+  // Before anything reads the URL (an access rule's regex over a megabyte of path, say).
+  const maxUri = policy.settings.http.limits.maxUriBytes;
+  if (x.url.length > maxUri) {
+    const body = problemBody(414, `the request target is longer than http.limits.uri-size (${maxUri} bytes)`);
+    return answer(x, 'uri-too-long', 414, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, body, undefined, undefined);
+  }
   const rules = policy.settings.access.allowedEndpoint;
   if (rules) {
     const v = evaluateRules(rules, expressionVariables(x, rules.variables.has('headers')), expressionContext(policy));
@@ -226,8 +266,9 @@ export function decide<X extends RequestFacts>(x: X, s: DecisionState, answer: A
       return answer(x, 'access-rule', status, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, problemBody(status, 'refused by http.allowed-endpoint'), undefined, undefined);
     }
   }
-  if (x.rawHost !== undefined && host === undefined) {
-    return answer(x, 'malformed-host', 400, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, problemBody(400, 'the Host header is malformed'), undefined, undefined);
+  const badHost = hostProblem(x, host);
+  if (badHost !== undefined) {
+    return answer(x, 'malformed-host', 400, policy.responseHeaders(transport, x.origin), PROBLEM_TYPE, badHost, undefined, undefined);
   }
   if (!x.secure && policy.hsts.redirect) {
     const d = redirectDecision(policy.hsts, s.httpsPort, x.method, x.path, x.url, host, urlTarget(policy, x));

@@ -5,7 +5,9 @@ import tls from 'node:tls';
 import type { ListenerSettings } from '../config/listeners.js';
 import type { LimitSettings } from '../config/settings.js';
 import { formatBind, type BindAddress } from '../config/values.js';
-import { TLS_OPTIONS, type CertificateStore } from './certificates.js';
+import { TLS_OPTIONS, type CertificateStore, type KeyPair } from './certificates.js';
+import { clientErrorAnswer, clientErrorStatus } from './client-error.js';
+import { http2Options, SessionGuard } from './http2-sessions.js';
 import type { Logger } from './log.js';
 import type { Request, Response } from './pipeline.js';
 
@@ -26,7 +28,12 @@ export class RunningListener {
   private readonly servers: (net.Server | tls.Server)[] = [];
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly guard: SessionGuard | undefined;
+  private limits!: LimitSettings;
+  private closing = false;
   readonly bound: BindAddress[] = [];
+  /** The no-SNI default certificate the TLS servers were last given. */
+  private servedFallback: KeyPair | undefined;
 
   constructor(
     readonly settings: ListenerSettings,
@@ -39,7 +46,9 @@ export class RunningListener {
     this.http1 = http.createServer(
       {
         maxHeaderSize: limits.maxHeaderBytes,
-        requireHostHeader: true,
+        // The decision refuses a missing Host itself (decide.ts): node's own 400 would still
+        // hand the requests pipelined behind it to the handler, and carries no problem+json.
+        requireHostHeader: false,
         // Node checks header and request deadlines on this interval; the default (30 s) would
         // let a slow client outlive a short headers timeout by that much.
         connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(limits.headersTimeoutMs / 4))),
@@ -53,18 +62,24 @@ export class RunningListener {
     this.http1.on('upgrade', upgrade);
     this.http1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => this.onClientError(err, socket));
     if (settings.tls) {
-      this.http2 = http2.createServer(
-        { maxHeaderListPairs: 256, settings: { maxConcurrentStreams: 128, maxHeaderListSize: limits.maxHeaderBytes } },
-        handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+      this.http2 = http2.createServer(http2Options(limits), handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+      const guard = new SessionGuard(
+        () => this.limits,
+        (reason, abusive) => this.log[abusive ? 'info' : 'debug']({ reason, listener: this.settings.id }, abusive ? 'HTTP/2 session cut' : 'HTTP/2 session closed'),
       );
+      this.guard = guard;
       this.http2.on('session', (session) => {
         this.sessions.add(session);
         session.once('close', () => this.sessions.delete(session));
+        guard.watch(session);
+        // A handshake that completed while the listener was closing.
+        if (this.closing) session.close();
       });
     }
   }
 
   applyLimits(limits: LimitSettings): void {
+    this.limits = limits;
     this.http1.headersTimeout = limits.headersTimeoutMs;
     this.http1.requestTimeout = Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs);
     this.http1.keepAliveTimeout = limits.keepAliveTimeoutMs;
@@ -109,6 +124,7 @@ export class RunningListener {
 
   private createTlsServer(): tls.Server {
     const fallback = this.certificates().fallback;
+    this.servedFallback = fallback;
     const server = tls.createServer({
       ...TLS_OPTIONS,
       cert: fallback.certPem,
@@ -118,7 +134,12 @@ export class RunningListener {
       SNICallback: (servername, cb) => cb(null, this.certificates().select(servername)),
     });
     server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(socket, socket.alpnProtocol === 'h2'));
-    server.on('tlsClientError', (err) => this.log.debug({ err: err.message, listener: this.settings.id }, 'TLS handshake failed'));
+    // With a listener on this event node leaves the socket open, even after a handshake
+    // timeout: a client that never finishes its handshake would keep it forever.
+    server.on('tlsClientError', (err, socket) => {
+      socket.destroy();
+      this.log.debug({ err: err.message, listener: this.settings.id }, 'TLS handshake failed');
+    });
     return server;
   }
 
@@ -129,26 +150,36 @@ export class RunningListener {
     else this.http1.emit('connection', socket);
   }
 
-  private onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
+  private onClientError(err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: net.Socket): void {
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const reason = http.STATUS_CODES[status];
-    const body = JSON.stringify({ type: 'about:blank', title: reason, status });
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    // An earlier request's answer still on its way (pipelining): an error answer written now
+    // would be read as that one's, so the connection is cut instead — unless the earlier
+    // request already closes the connection (HTTP/1.0, `Connection: close`) and these bytes
+    // merely came after it; the parser reads nothing more either way.
+    if ((socket as { _httpMessage?: unknown })._httpMessage) {
+      if (err.code !== 'HPE_CLOSED_CONNECTION') socket.destroy();
+      return;
+    }
+    const status = clientErrorStatus(err.code, err.rawPacket, this.limits.maxUriBytes);
+    socket.end(clientErrorAnswer(status));
     this.log.info({ status, code: err.code, listener: this.settings.id }, 'malformed request');
   }
 
-  /** New handshakes pick certificates through the store; this also updates the no-SNI default. */
+  /**
+   * New handshakes pick certificates through the store; this also updates the no-SNI default
+   * when it changed. The session ticket keys are carried over: a new context would come with
+   * new ones, and every client's TLS session would stop resuming (a full handshake each).
+   */
   certificatesChanged(): void {
     if (!this.settings.tls) return;
     const fallback = this.certificates().fallback;
+    if (fallback.certPem === this.servedFallback?.certPem && fallback.keyPem === this.servedFallback.keyPem) return;
+    this.servedFallback = fallback;
     for (const s of this.servers) {
-      if (s instanceof tls.Server) s.setSecureContext({ ...TLS_OPTIONS, cert: fallback.certPem, key: fallback.keyPem });
+      if (s instanceof tls.Server) s.setSecureContext({ ...TLS_OPTIONS, cert: fallback.certPem, key: fallback.keyPem, ticketKeys: s.getTicketKeys() });
     }
   }
 
@@ -157,8 +188,16 @@ export class RunningListener {
    * sessions with GOAWAY); whatever is still open after `graceMs` is cut.
    */
   async close(graceMs: number): Promise<void> {
+    this.closing = true;
     this.stopAccepting();
     for (const session of this.sessions) session.close();
+    // HTTP/1.1 answers still to come say `Connection: close`, so a keep-alive client does not
+    // send its next request on a connection about to be closed.
+    this.http1.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => void (res.shouldKeepAlive = false));
+    for (const socket of this.sockets) {
+      const res = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
+      if (res && !res.headersSent) res.shouldKeepAlive = false;
+    }
     const deadline = Date.now() + graceMs;
     this.http1.closeIdleConnections();
     while (this.sockets.size > 0 && Date.now() < deadline) {
@@ -168,6 +207,7 @@ export class RunningListener {
     for (const session of this.sessions) session.destroy();
     for (const socket of this.sockets) socket.destroy();
     this.http1.closeAllConnections();
+    this.guard?.stop();
   }
 
   urls(): string[] {

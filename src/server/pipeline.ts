@@ -56,6 +56,7 @@ interface Exchange extends RequestFacts {
  */
 export function createRequestHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function handle(req: Request, res: Response): void {
+    if (refused.has(req.socket)) return;
     const x = exchange(req, res, state, listener, log);
     const policy = state.policy;
     try {
@@ -78,6 +79,7 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
 export function createUpgradeHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    if (refused.has(socket)) return void socket.end();
     // The response is made only if the answer is not a joined upgrade (see writeUpgrade).
     const x: UpgradeExchange = Object.assign(exchange(req, undefined as unknown as Response, state, listener, log), { socket, head });
     try {
@@ -121,6 +123,7 @@ function exchange(req: Request, res: Response, state: LiveState, listener: Liste
     url,
     path: q < 0 ? url : url.slice(0, q),
     rawHost: (h[':authority'] as string | undefined) ?? h.host,
+    httpVersion: req.httpVersion,
     secure: isSecure(listener.tls, client),
     origin: h.origin,
     requestMethod: h['access-control-request-method'] as string | undefined,
@@ -143,12 +146,28 @@ function exchange(req: Request, res: Response, state: LiveState, listener: Liste
 const write: Answer<Exchange> = (x, step, status, base, type, body, extra, _preflight, route) => {
   if (step === 'api') return handOverToApi(x, base);
   if (step === 'proxy' || step === 'static') return handOverToRoute(x, route!, base);
+  if ((step === 'malformed-host' || step === 'uri-too-long') && x.res instanceof ServerResponse) closeAfter(x.res);
   (x.res as ServerResponse).writeHead(status, responseHeaderList(base, extra, type, body));
   if (x.method === 'HEAD' || body === '') x.res.end();
   else x.res.end(body);
   if (step === 'access-error') x.log.error({ method: x.method, path: x.path, ip: x.clientIp }, 'http.allowed-endpoint could not be evaluated; the request was denied');
   logRequest(x, status);
 };
+
+/**
+ * HTTP/1.1 connections whose request was refused as malformed. Node parses every request in
+ * a packet before any answer is written, so the requests pipelined behind a refused one
+ * reach the handler too: they are dropped unanswered (the connection closes after the
+ * refusal), so nothing sent after a malformed request is taken as another request — the
+ * smuggling the refusal is there to stop (RFC 9112 §11.2).
+ */
+const refused = new WeakSet<object>();
+
+/** Answers with `Connection: close`, closes once the answer is written, and ignores the rest. */
+function closeAfter(res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+  refused.add(res.req.socket);
+}
 
 function logRequest(x: Exchange, status: number, route?: string): void {
   // `started` is only taken when info lines are on.

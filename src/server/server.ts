@@ -110,7 +110,14 @@ export class ParapetServer {
 
   /** Re-reads the config; an invalid one is logged and the running config keeps serving. */
   reload(): Promise<ReloadOutcome> {
-    const next = this.reloading.then(() => this.reloadNow());
+    // Never rejects: SIGHUP and the file watcher call it without waiting, and an unexpected
+    // failure (the store, the disk) must leave the running config serving, not end the process.
+    const next = this.reloading
+      .then(() => this.reloadNow())
+      .catch((err: unknown): ReloadOutcome => {
+        this.log.error({ err }, 'reload failed; the running configuration stays');
+        return { ok: false, diagnostics: [] };
+      });
     this.reloading = next.catch(() => undefined);
     return next;
   }
@@ -143,7 +150,7 @@ export class ParapetServer {
     const needsSelfSigned = settings.certificates.length === 0 && settings.listeners.some((l) => l.tls);
     let selfSigned: KeyPair | undefined;
     if (needsSelfSigned) selfSigned = await ensureSelfSigned(resolve(settings.server.dataDir), settings.server.hostname);
-    const certificates = settings.listeners.some((l) => l.tls) ? new CertificateStore(settings.certificates, selfSigned) : undefined;
+    const certificates = settings.listeners.some((l) => l.tls) ? new CertificateStore(settings.certificates, selfSigned, this.certificates) : undefined;
     const policy = compilePolicy(settings, flat);
 
     if (certificates) this.certificates = certificates;

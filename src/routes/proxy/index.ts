@@ -39,7 +39,16 @@ export function proxyRequest(target: ProxyTarget, pools: UpstreamPools, p: Proxi
       headersTimeout: target.responseTimeoutMs,
       bodyTimeout: target.idleTimeoutMs,
     };
-    pools.for(target).dispatch(options, new ResponseRelay(p, resolve));
+    const relay = new ResponseRelay(p, resolve);
+    const dispatch = () => {
+      if (relay.clientGone) return resolve(499);
+      pools.for(target).dispatch(options, relay);
+    };
+    // An HTTP/2 stream can be opened and reset in one read (the rapid-reset flood,
+    // CVE-2023-44487); its close event comes after this handler. Waiting for the events of
+    // that read lets a stream already cancelled cost the upstream nothing.
+    if ('stream' in p.req) setImmediate(dispatch);
+    else dispatch();
   });
 }
 
@@ -47,14 +56,17 @@ export function proxyRequest(target: ProxyTarget, pools: UpstreamPools, p: Proxi
 class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
-  private clientGone = false;
+  /** Whether the answer was ended (or cut) here: a close after it is not the client leaving. */
+  private ended = false;
+  clientGone = false;
 
   constructor(
     private readonly p: ProxiedRequest,
     private readonly done: (status: number) => void,
   ) {
+    // Not `writableFinished`: on HTTP/2 it is true for a stream the client reset.
     p.res.once('close', () => {
-      if (p.res.writableFinished) return;
+      if (this.ended) return;
       this.clientGone = true;
       this.controller?.abort(new Error('the client went away'));
     });
@@ -79,11 +91,13 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.ended = true;
     if (!this.clientGone) this.p.res.end();
     this.done(this.status);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.ended = true;
     const res = this.p.res;
     if (this.clientGone || res.headersSent) {
       // Too late for an error page: cut the response so the client sees it incomplete.
