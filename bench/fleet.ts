@@ -57,7 +57,8 @@ export async function startFleet(definitions: readonly ServerDefinition[], ctx: 
 
 async function startServer(definition: ServerDefinition, ports: ServerPorts, upstreamPort: number | undefined, ctx: FleetContext): Promise<RunningServer> {
   const [command, args] = commandLine(definition, ports, upstreamPort, ctx);
-  const child = ctx.children.spawn(definition.id, command, args, { cpu: ctx.serverCpu });
+  // A reloading server's log (warn level, so only problems) is kept to check its reloads.
+  const child = ctx.children.spawn(definition.id, command, args, { cpu: ctx.serverCpu, captureStdout: definition.reloadEveryMs !== undefined });
   await waitForPorts(child, Object.values(ports), START_TIMEOUT_MS);
   return { definition, ports, child };
 }

@@ -16,7 +16,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --warmup SECONDS       unmeasured run before each measured one (default 2)
   --rounds N             repeat every measurement N times, report medians (default 3)
   --connections N        keep-alive connections held open by the load generator (default 50)
-  --only a,b             scenarios to run: plain, tls, hsts, preflight, cors, guarded, proxy (default all)
+  --only a,b             scenarios to run: plain, tls, hsts, preflight, cors, guarded, proxy, reload (default all)
   --load wrk|autocannon  load generator (default: wrk when installed)
   --help`;
 

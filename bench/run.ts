@@ -14,6 +14,7 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { createBenchCertificate, type BenchCertificate } from './pki.js';
 import { measuringOrder, probeKey, selectScenarios, SERVERS, type Probe, type ServerId } from './plan.js';
 import { ChildProcesses, pinningAvailable } from './processes.js';
+import { startReloads, unsuccessfulReloads } from './reloads.js';
 import { formatSummary, summarize, type RunResult } from './report.js';
 import { loadSpec, probeRequest, verifyTarget } from './targets.js';
 import { verifyResponse, type VerifiedResponse } from './verify.js';
@@ -113,12 +114,23 @@ async function runRounds(
       const server = fleet.get(probe.server)!;
       const request = probeRequest(probe, server);
       verification.set(key, await verifyResponse(verifyTarget(probe, server, request, certificate)));
-      if (options.warmupSeconds > 0) await generator.run(loadSpec(request, options.connections, options.warmupSeconds));
-      const result = await measure(generator, loadSpec(request, options.connections, options.durationSeconds), server);
+      const everyMs = server.definition.reloadEveryMs;
+      // Reloads run through the warm-up too, so the measured run sees them in their steady state.
+      const reloads = everyMs === undefined ? undefined : startReloads(server.child, everyMs);
+      let result: RunResult;
+      let reloadsSent = 0;
+      try {
+        if (options.warmupSeconds > 0) await generator.run(loadSpec(request, options.connections, options.warmupSeconds));
+        result = await measure(generator, loadSpec(request, options.connections, options.durationSeconds), server);
+      } finally {
+        reloadsSent = reloads?.stop() ?? 0;
+      }
       checkRun(key, server, result);
+      if (reloads) checkReloads(key, server, result, reloadsSent);
       measurements.set(key, [...(measurements.get(key) ?? []), result]);
       const cpu = result.serverCpuUsPerRequest === null ? '' : `  server cpu ${result.serverCpuUsPerRequest.toFixed(1)} µs/req`;
-      log(`round ${round}/${options.rounds}  ${key.padEnd(34)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms${cpu}`);
+      const sent = reloads ? `  ${reloadsSent} reloads` : '';
+      log(`round ${round}/${options.rounds}  ${key.padEnd(34)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms${cpu}${sent}`);
     }
   }
   return { measurements, verification };
@@ -141,6 +153,19 @@ function checkRun(key: string, server: RunningServer, result: LoadResult): void 
   if (result.requests === 0) throw new Error(`${key}: the load generator completed no request`);
   if (result.errors.status > 0) throw new Error(`${key}: ${result.errors.status} responses had an error status under load`);
   if (totalErrors(result.errors) > 0) log(`warning: ${key} had socket errors ${JSON.stringify(result.errors)}`);
+}
+
+/**
+ * Reloads must lose nothing: a connection the server closed shows up in wrk as a read (or
+ * write) error, so any is fatal here; a refused reload would mean nothing was reloaded.
+ * Timeouts only warn, as for the other servers: a busy machine causes them too.
+ */
+function checkReloads(key: string, server: RunningServer, result: LoadResult, sent: number): void {
+  const { connect, read, write } = result.errors;
+  if (connect + read + write > 0) throw new Error(`${key}: connections failed or were closed during reloads: ${JSON.stringify(result.errors)}`);
+  const unsuccessful = unsuccessfulReloads(server.child);
+  if (unsuccessful.length > 0) throw new Error(`${key}: ${unsuccessful.length} of ${sent} reloads did not apply:\n${unsuccessful.slice(0, 3).join('\n')}`);
+  if (sent === 0) throw new Error(`${key}: no SIGHUP could be sent`);
 }
 
 function chooseGenerator(options: BenchOptions, children: ChildProcesses, workDir: string): LoadGenerator {
