@@ -62,6 +62,17 @@ describe('proxy routes: routing', () => {
     assert.equal(a.seen.length, before);
   });
 
+  test('an absolute-form target is served as its origin form, on the host its URI names (RFC 9112 §3.2.2)', async () => {
+    const before = a.seen.length;
+    const r = await rawRequest(s.url('http'), { path: 'http://mail.example.test/jmap/session?x=1', headers: { host: 'other.example' } });
+    assert.equal(r.status, 200);
+    assert.equal(a.seen.length, before + 1, 'the exact-host route took it');
+    assert.equal(a.seen.at(-1)?.url, '/jmap/session?x=1');
+    assert.equal(a.seen.at(-1)?.headers.host, 'mail.example.test');
+    const bad = await rawRequest(s.url('http'), { path: 'http://user@mail.example.test/jmap/x' });
+    assert.equal(bad.status, 400, 'userinfo in the authority is not a host');
+  });
+
   test("Parapet's own endpoints stay its own under a `/` route", async () => {
     const before = a.seen.length + b.seen.length;
     assert.equal((await get(`${s.url('http')}/healthz/live`)).status, 200);

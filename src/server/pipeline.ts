@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { parseHost } from '../net/host.js';
 import { normalizeIp } from '../net/ip.js';
+import { absoluteForm } from '../net/target.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { decide, isSecure, requestClient, responseHeaderList, transportOf, type Answer, type RequestFacts } from './decide.js';
 import type { RateCounter } from '../policy/ratelimit/index.js';
@@ -116,13 +117,21 @@ function exchange(req: Request, res: Response, state: LiveState, listener: Liste
   const h = req.headers;
   const peer = normalizeIp(req.socket.remoteAddress ?? '');
   const client = requestClient(policy, peer, h);
-  const url = req.url ?? '/';
+  let url = req.url ?? '/';
+  let rawHost = (h[':authority'] as string | undefined) ?? h.host;
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const absolute = absoluteForm(url);
+    if (absolute) {
+      url = absolute.originForm;
+      rawHost = absolute.authority;
+    }
+  }
   const q = url.indexOf('?');
   return {
     method: req.method ?? 'GET',
     url,
     path: q < 0 ? url : url.slice(0, q),
-    rawHost: (h[':authority'] as string | undefined) ?? h.host,
+    rawHost,
     httpVersion: req.httpVersion,
     secure: isSecure(listener.tls, client),
     origin: h.origin,
