@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { nginxTempPaths } from './nginx.js';
 
 export const HEADERS_TIMEOUT_SECONDS = 5;
 
@@ -106,11 +107,7 @@ events {}
 
 http {
   access_log off;
-  client_body_temp_path ${path('client_body')};
-  proxy_temp_path ${path('proxy')};
-  fastcgi_temp_path ${path('fastcgi')};
-  uwsgi_temp_path ${path('uwsgi')};
-  scgi_temp_path ${path('scgi')};
+${nginxTempPaths(dir)}
   client_header_timeout ${HEADERS_TIMEOUT_SECONDS}s;
 
   server {
