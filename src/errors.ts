@@ -41,7 +41,7 @@ export const CODES = {
   CFG_HEADER_NAME: ['error', 'An `http.headers` name that is not an RFC 9110 token'],
   CFG_HEADER_VALUE: ['error', 'An `http.headers` value containing CR, LF or NUL'],
   CFG_HEADER_MANAGED: ['warning', 'An `http.headers` entry naming a header that HSTS or CORS manages; the security setting wins'],
-  CFG_HEADER_FORBIDDEN: ['error', 'An `http.headers` entry naming a header the server itself controls (Content-Length, Connection…)'],
+  CFG_HEADER_FORBIDDEN: ['error', 'An `http.headers` entry naming a header the server sets per response (Content-Length, Connection, Content-Type, Location…)'],
   CFG_FORWARDED_UNTRUSTED: ['warning', '`http.use-x-forwarded` without `http.trusted-proxies`: any client can spoof its IP and protocol'],
   CFG_HSTS_PRELOAD: ['error', '`http.hsts-preload` without max-age ≥ 1 year and includeSubDomains (hstspreload.org rules)'],
   CFG_HSTS_UNDELIVERABLE: ['warning', 'HSTS is on but no response can carry it: no TLS listener and no trusted forwarded protocol'],

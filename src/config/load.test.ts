@@ -44,6 +44,7 @@ describe('bad configs are refused with a code naming the key', () => {
     { name: 'header value with CRLF', toml: `${LISTENER}[http]\nheaders = ["X-Test: a\\r\\nSet-Cookie: b"]`, code: 'CFG_HEADER_VALUE', key: 'http.headers' },
     { name: 'header without colon', toml: `${LISTENER}[http]\nheaders = ["X-Test"]`, code: 'CFG_HEADER_SYNTAX', key: 'http.headers' },
     { name: 'server-owned header', toml: `${LISTENER}[http]\nheaders = ["Content-Length: 5"]`, code: 'CFG_HEADER_FORBIDDEN', key: 'http.headers' },
+    { name: 'a per-response header', toml: `${LISTENER}[http]\nheaders = ["Content-Type: text/html"]`, code: 'CFG_HEADER_FORBIDDEN', key: 'http.headers' },
     { name: 'bad trusted proxy', toml: `${LISTENER}[http]\nuse-x-forwarded = true\ntrusted-proxies = ["10.0.0.0/33"]`, code: 'CFG_INVALID_CIDR', key: 'http.trusted-proxies' },
     { name: 'old and new key both set', toml: `${LISTENER}[server.http]\nhsts = true\n[http]\nhsts = false`, code: 'CFG_ALIAS_CONFLICT', key: 'server.http.hsts' },
     { name: 'no http listener', toml: '[server.listener.smtp]\nbind = "0.0.0.0:25"\nprotocol = "smtp"', code: 'CFG_NO_HTTP_LISTENER' },

@@ -3,8 +3,12 @@
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Headers the HTTP layer itself owns: setting them by hand breaks framing or HTTP/2. */
+// Framing and connection fields, and the ones that describe one response's body or target:
+// a fixed value for those would be wrong on every other response (an error's problem+json
+// labelled text/html, a file's validators on a redirect).
 const SERVER_OWNED = new Set([
   'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'host', 'te', 'trailer', 'proxy-connection', 'date',
+  'content-type', 'content-encoding', 'content-range', 'location', 'etag', 'last-modified',
 ]);
 
 export type HeaderEntryResult =
