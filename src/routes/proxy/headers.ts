@@ -110,6 +110,8 @@ export function forwardedElement(ip: string, proto: 'http' | 'https', host: stri
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const PLAIN_CONNECTION = /^\s*(?:keep-alive|close)\s*$/i;
+const NONE: ReadonlySet<string> = new Set();
 
 function quote(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
@@ -130,7 +132,9 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
   return tokens;
 }
 
-function tokenSet(value: string): Set<string> {
+function tokenSet(value: string): ReadonlySet<string> {
+  // The common values name nothing beyond the hop-by-hop fields already dropped.
+  if (PLAIN_CONNECTION.test(value)) return NONE;
   return new Set(
     value
       .split(',')

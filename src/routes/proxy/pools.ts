@@ -13,7 +13,12 @@ export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
 
+  /** The pool each compiled target last resolved to: the per-request lookup builds no key. */
+  private readonly byTarget = new WeakMap<ProxyTarget, Pool>();
+
   for(target: ProxyTarget): Pool {
+    const known = this.byTarget.get(target);
+    if (known !== undefined && !known.closed && !known.destroyed) return known;
     const key = poolKey(target);
     let pool = this.pools.get(key);
     if (!pool) {
@@ -28,6 +33,7 @@ export class UpstreamPools {
       });
       this.pools.set(key, pool);
     }
+    this.byTarget.set(target, pool);
     return pool;
   }
 
