@@ -264,6 +264,55 @@ describe('reload', () => {
   });
 });
 
+describe('reload bursts and kept listeners', () => {
+  test('reloads asked for while one waits to start are that one', async () => {
+    const { logger, lines } = recordingLogger();
+    const s = await startServer(listener('web'), { logger });
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 10 }, () => s.server.reload()));
+      assert.ok(outcomes.every((o) => o.ok));
+      const applied = lines.filter((l) => l.msg === 'configuration reloaded').length;
+      assert.ok(applied >= 1 && applied <= 2, `10 reloads asked at once ran ${applied} times`);
+      await s.server.reload();
+      assert.equal(lines.filter((l) => l.msg === 'configuration reloaded').length, applied + 1, 'a later one runs again');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a kept listener takes a reloaded max-connections', async () => {
+    const s = await startServer(`${listener('web')}max-connections = 1\n`);
+    const held: net.Socket[] = [];
+    const second = () =>
+      new Promise<string>((resolve) => {
+        const c = net.connect({ host: '127.0.0.1', port: s.port('web') });
+        c.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+        c.setEncoding('utf8');
+        let data = '';
+        c.on('data', (d: string) => (data += d));
+        c.on('close', () => resolve(data.split('\r\n')[0] || 'closed unanswered'));
+        c.write('GET /healthz/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      });
+    try {
+      const first = net.connect({ host: '127.0.0.1', port: s.port('web') });
+      first.on('error', () => undefined);
+      await new Promise((r) => first.once('connect', r));
+      held.push(first);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await second(), 'closed unanswered');
+      s.rewrite(`${listener('web')}max-connections = 3\n`);
+      assert.ok((await s.server.reload()).ok);
+      assert.equal(await second(), 'HTTP/1.1 200 OK');
+      s.rewrite(listener('web'));
+      assert.ok((await s.server.reload()).ok);
+      assert.equal(await second(), 'HTTP/1.1 200 OK', 'no limit once the key is gone');
+    } finally {
+      for (const c of held) c.destroy();
+      await s.close();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   test('a request in flight completes, then new connections are refused', async () => {
     const s = await startServer(listener('web'));

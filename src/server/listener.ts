@@ -55,7 +55,7 @@ export class RunningListener {
       },
       handler as http.RequestListener,
     );
-    this.applyLimits(limits);
+    this.applyLimits(limits, settings.maxConnections);
     // The http.Server never listens itself (the socket servers do). Its header and request
     // deadlines are armed when it emits 'listening', so emit it once here.
     this.http1.emit('listening');
@@ -78,8 +78,10 @@ export class RunningListener {
     }
   }
 
-  applyLimits(limits: LimitSettings): void {
+  /** `maxConnections`: the reloaded listener definition's, undefined for no limit (a kept listener takes it too). */
+  applyLimits(limits: LimitSettings, maxConnections: number | undefined): void {
     this.limits = limits;
+    for (const server of this.servers) server.maxConnections = maxConnections ?? Infinity;
     this.http1.headersTimeout = limits.headersTimeoutMs;
     this.http1.requestTimeout = Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs);
     this.http1.keepAliveTimeout = limits.keepAliveTimeoutMs;

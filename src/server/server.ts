@@ -50,6 +50,7 @@ export class ParapetServer {
   private listeners: RunningListener[] = [];
   private certificates!: CertificateStore;
   private reloading: Promise<unknown> = Promise.resolve();
+  private queuedReload: Promise<ReloadOutcome> | undefined;
   private stopping = false;
   private store!: Store;
   private live!: LiveConfig;
@@ -110,15 +111,22 @@ export class ParapetServer {
 
   /** Re-reads the config; an invalid one is logged and the running config keeps serving. */
   reload(): Promise<ReloadOutcome> {
+    // A reload asked for while another waits to start is that one: it will read the files and
+    // the store as they are when it starts, so a burst of SIGHUPs (or file events) costs one.
+    if (this.queuedReload) return this.queuedReload;
     // Never rejects: SIGHUP and the file watcher call it without waiting, and an unexpected
     // failure (the store, the disk) must leave the running config serving, not end the process.
     const next = this.reloading
-      .then(() => this.reloadNow())
+      .then(() => {
+        this.queuedReload = undefined;
+        return this.reloadNow();
+      })
       .catch((err: unknown): ReloadOutcome => {
         this.log.error({ err }, 'reload failed; the running configuration stays');
         return { ok: false, diagnostics: [] };
       });
-    this.reloading = next.catch(() => undefined);
+    this.reloading = next;
+    this.queuedReload = next;
     return next;
   }
 
@@ -188,7 +196,7 @@ export class ParapetServer {
     this.state.policy = policy;
     this.listeners = [...kept, ...started];
     for (const running of this.listeners) {
-      running.applyLimits(settings.http.limits);
+      running.applyLimits(settings.http.limits, settings.listeners.find((l) => running.matches(l))?.maxConnections);
       running.certificatesChanged();
     }
     this.state.httpsPort = this.httpsPort();
