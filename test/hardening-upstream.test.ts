@@ -119,3 +119,49 @@ describe('clients that go away mid-response', () => {
     assert.equal((await get(`${s.url('http')}/app/fine`)).status, 200);
   });
 });
+
+describe('HTTP/2 request bodies and http.timeout.request', () => {
+  test('a body that does not arrive in time gets 408 and the upstream request is dropped; a complete one passes', async () => {
+    const { createCa, issueLeaf } = await import('./helpers/pki.js');
+    const { certificate } = await import('./helpers/server.js');
+    const http2 = (await import('node:http2')).default;
+    const ca = await createCa();
+    const leaf = await issueLeaf(ca, ['localhost']);
+    const up = await startUpstream();
+    const s = await startServer(`${listener('https', { tls: true })}${certificate('main', leaf.certPem, leaf.keyPem)}[http]\ntimeout.request = "1s"\n${route(up.origin)}`);
+    const session = http2.connect(s.url('https'), { ca: ca.certPem, servername: 'localhost' });
+    try {
+      const answer = (stream: import('node:http2').ClientHttp2Stream) =>
+        new Promise<{ status: number; body: string; ms: number }>((resolve, reject) => {
+          const started = performance.now();
+          let status = 0;
+          let body = '';
+          stream.setEncoding('utf8');
+          stream.on('response', (h) => (status = Number(h[':status'])));
+          stream.on('data', (d: string) => (body += d));
+          stream.on('close', () => resolve({ status, body, ms: performance.now() - started }));
+          stream.on('error', reject);
+        });
+      const complete = session.request({ ':method': 'POST', ':path': '/app/count' });
+      complete.end('0123456789');
+      const ok = await answer(complete);
+      assert.equal(ok.status, 200);
+      assert.equal((JSON.parse(ok.body) as { bytes: number }).bytes, 10);
+
+      const trickle = session.request({ ':method': 'POST', ':path': '/app/count' });
+      trickle.write('0123456789'); // and never ends
+      const late = await answer(trickle);
+      assert.equal(late.status, 408);
+      assert.match(late.body, /http\.timeout\.request/);
+      assert.ok(late.ms >= 900 && late.ms < 3000, `${late.ms} ms`);
+      // The session itself is fine.
+      const after = session.request({ ':path': '/healthz/live' });
+      after.end();
+      assert.equal((await answer(after)).status, 200);
+    } finally {
+      session.close();
+      await s.close();
+      await up.close();
+    }
+  });
+});

@@ -11,6 +11,7 @@
 //   telling JavaScript), is cut with GOAWAY ENHANCE_YOUR_CALM.
 import http2 from 'node:http2';
 import type { LimitSettings } from '../config/settings.js';
+import { PROBLEM_TYPE, problemBody } from './problem.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } = http2.constants;
 
@@ -123,4 +124,26 @@ export function closePolitely(session: http2.ServerHttp2Session): void {
   if (session.destroyed) return;
   if (!session.closed) session.close();
   setTimeout(() => session.destroy(), CLOSE_GRACE_MS).unref();
+}
+
+/**
+ * `http.timeout.request` for an HTTP/2 request: node bounds only HTTP/1.1 requests by it. A
+ * request whose body has not fully arrived in time is answered 408 (or its stream cut when an
+ * answer has begun), so a client trickling a body cannot hold a stream, or an upstream, forever.
+ */
+export function boundRequestTime(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, timeoutMs: number): void {
+  if (req.stream.endAfterHeaders || req.complete) return;
+  const timer = setTimeout(() => {
+    if (req.complete || res.stream.destroyed) return;
+    if (res.headersSent) return void res.stream.close(http2.constants.NGHTTP2_CANCEL);
+    const body = problemBody(408, 'the request body did not arrive within http.timeout.request');
+    res.writeHead(408, { 'content-type': PROBLEM_TYPE, 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
+    // The rest of the body is not wanted.
+    res.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  }, timeoutMs);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  req.once('end', clear);
+  res.once('close', clear);
 }

@@ -7,7 +7,7 @@ import type { LimitSettings } from '../config/settings.js';
 import { formatBind, type BindAddress } from '../config/values.js';
 import { TLS_OPTIONS, type CertificateStore, type KeyPair } from './certificates.js';
 import { clientErrorAnswer, clientErrorStatus } from './client-error.js';
-import { http2Options, SessionGuard } from './http2-sessions.js';
+import { boundRequestTime, http2Options, SessionGuard } from './http2-sessions.js';
 import type { Logger } from './log.js';
 import type { Request, Response } from './pipeline.js';
 
@@ -68,6 +68,7 @@ export class RunningListener {
         (reason, abusive) => this.log[abusive ? 'info' : 'debug']({ reason, listener: this.settings.id }, abusive ? 'HTTP/2 session cut' : 'HTTP/2 session closed'),
       );
       this.guard = guard;
+      this.http2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boundRequestTime(req, res, this.limits.requestTimeoutMs));
       this.http2.on('session', (session) => {
         this.sessions.add(session);
         session.once('close', () => this.sessions.delete(session));
