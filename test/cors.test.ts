@@ -281,3 +281,40 @@ describe('CORS config errors, by code', () => {
     }
   });
 });
+
+describe("answers written outside the pipeline carry the policy's headers", () => {
+  const names = (r: RawResponse, n: string) => r.headers.filter(([k]) => k === n).map(([, v]) => v);
+  test("a parser's 431, 414 and 400 carry permissive CORS and http.headers, once", async () => {
+    const s = await startServer(`${listener('web')}[http]\npermissive-cors = true\nheaders = ["X-Frame-Options: DENY"]\n`);
+    try {
+      const port = s.port('web');
+      const answers = [
+        await rawSocket(port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`),
+        await rawSocket(port, `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`),
+        await rawSocket(port, 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n'),
+      ];
+      assert.deepEqual(answers.map((a) => a.status), [431, 414, 400]);
+      for (const a of answers) {
+        assert.deepEqual(names(a, 'access-control-allow-origin'), ['*'], String(a.status));
+        assert.deepEqual(names(a, 'x-frame-options'), ['DENY'], String(a.status));
+        assert.deepEqual(names(a, 'connection'), ['close']);
+        assert.equal(names(a, 'strict-transport-security').length, 0);
+        assert.equal((JSON.parse(a.body) as { status: number }).status, a.status);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('in allowlist mode they carry Vary: Origin and no origin (none is known yet)', async () => {
+    const s = await startServer(`${listener('web')}[http]\ncors.allowed-origins = ["https://app.example"]\n`);
+    try {
+      const a = await rawSocket(s.port('web'), `GET / HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
+      assert.equal(a.status, 431);
+      assert.deepEqual(names(a, 'vary'), ['Origin']);
+      assert.equal(names(a, 'access-control-allow-origin').length, 0);
+    } finally {
+      await s.close();
+    }
+  });
+});

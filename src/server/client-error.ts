@@ -13,15 +13,22 @@ const DETAILS: Readonly<Record<number, string>> = {
   431: 'the request headers are larger than http.limits.header-size',
 };
 
-const answers = new Map<number, Buffer>();
+const answers = new WeakMap<readonly string[], Map<number, Buffer>>();
 
-/** The bytes sent for a refused request: status line, problem+json, `Connection: close`. */
-export function clientErrorAnswer(status: number): Buffer {
-  let bytes = answers.get(status);
+/**
+ * The bytes sent for a refused request: status line, `headers` (the policy's, as flat
+ * pairs), problem+json, `Connection: close`. Built once per status and header list.
+ */
+export function clientErrorAnswer(status: number, headers: readonly string[]): Buffer {
+  let byStatus = answers.get(headers);
+  if (!byStatus) answers.set(headers, (byStatus = new Map()));
+  let bytes = byStatus.get(status);
   if (!bytes) {
     const body = problemBody(status, DETAILS[status]);
-    const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
-    answers.set(status, (bytes = Buffer.from(head + body, 'latin1')));
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
+    for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    head += `Content-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
+    byStatus.set(status, (bytes = Buffer.from(head + body, 'latin1')));
   }
   return bytes;
 }

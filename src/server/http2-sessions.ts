@@ -131,13 +131,13 @@ export function closePolitely(session: http2.ServerHttp2Session): void {
  * request whose body has not fully arrived in time is answered 408 (or its stream cut when an
  * answer has begun), so a client trickling a body cannot hold a stream, or an upstream, forever.
  */
-export function boundRequestTime(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, timeoutMs: number): void {
+export function boundRequestTime(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse, timeoutMs: number, headers: readonly string[]): void {
   if (req.stream.endAfterHeaders || req.complete) return;
   const timer = setTimeout(() => {
     if (req.complete || res.stream.destroyed) return;
     if (res.headersSent) return void res.stream.close(http2.constants.NGHTTP2_CANCEL);
     const body = problemBody(408, 'the request body did not arrive within http.timeout.request');
-    res.writeHead(408, { 'content-type': PROBLEM_TYPE, 'content-length': String(Buffer.byteLength(body)) });
+    res.writeHead(408, [...headers, 'content-type', PROBLEM_TYPE, 'content-length', String(Buffer.byteLength(body))] as unknown as http2.OutgoingHttpHeaders);
     res.end(body);
     // The rest of the body is not wanted.
     res.stream.close(http2.constants.NGHTTP2_NO_ERROR);

@@ -10,7 +10,7 @@ import { loadConfig, readSource, type LoadResult } from '../config/load.js';
 import type { MacroEnvironment } from '../config/macros.js';
 import { processMacroEnvironment } from '../config/macros.js';
 import type { Settings } from '../config/settings.js';
-import { compilePolicy } from '../policy/index.js';
+import { compilePolicy, Transport } from '../policy/index.js';
 import { MemoryRateCounter } from '../policy/ratelimit/index.js';
 import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates.js';
 import { RunningListener } from './listener.js';
@@ -178,6 +178,9 @@ export class ParapetServer {
         l,
         createRequestHandler(this.state, context, this.log),
         createUpgradeHandler(this.state, context, this.log),
+        // The request's Host is unknown here: no HSTS (it is never sent to an IP-literal host),
+        // and CORS as for a request without Origin (`*` when permissive).
+        () => this.state.policy.responseHeaders(l.tls ? Transport.SecureNoHsts : Transport.Plain, undefined),
         settings.http.limits,
         () => this.certificates,
         this.log,
