@@ -14,6 +14,7 @@ import { PROBLEM_TYPE, problemBody } from './problem.js';
 import type { RouteSettings } from '../config/routes.js';
 import { proxyRequest, type UpstreamPools } from '../routes/proxy/index.js';
 import { proxyUpgrade } from '../routes/proxy/upgrade.js';
+import type { ForwardingFacts } from '../routes/proxy/headers.js';
 import { serveStatic } from '../routes/static/index.js';
 import { pathBelow } from '../routes/table.js';
 import { believesForwarded } from '../policy/forwarded/index.js';
@@ -100,8 +101,7 @@ interface UpgradeExchange extends Exchange {
 const writeUpgrade: Answer<UpgradeExchange> = (x, step, status, base, type, body, extra, preflight, route) => {
   const req = x.req as IncomingMessage;
   if (step === 'proxy' && route?.target.kind === 'proxy' && req.headers.upgrade?.toLowerCase() === 'websocket') {
-    const forwarding = { peerIp: x.peer, believed: believesForwarded(x.state.policy.forwarded, x.peer), secure: x.secure, host: x.rawHost };
-    void proxyUpgrade(route.target, { req, socket: x.socket, head: x.head, base, manages: x.state.policy.managesResponseHeader, forwarding }).then((s) => logRequest(x, s, route.id));
+    void proxyUpgrade(route.target, { req, socket: x.socket, head: x.head, base, manages: x.state.policy.managesResponseHeader, forwarding: forwardingOf(x) }).then((s) => logRequest(x, s, route.id));
     return;
   }
   const res = new ServerResponse(req);
@@ -185,6 +185,11 @@ function logRequest(x: Exchange, status: number, route?: string): void {
   x.log.info({ method: x.method, path: x.path, status, ms, ip: x.clientIp, listener: x.listener, ...(route ? { route } : {}) }, 'request');
 }
 
+/** What a proxied request's upstream is told about the client and how it arrived. */
+function forwardingOf(x: Exchange): ForwardingFacts {
+  return { peerIp: x.peer, believed: believesForwarded(x.state.policy.forwarded, x.peer), secure: x.secure, host: x.rawHost };
+}
+
 /** A hosted route answers asynchronously; its answer carries `base` like every other. */
 function handOverToRoute(x: Exchange, route: RouteSettings, base: readonly string[]): void {
   const target = route.target;
@@ -197,7 +202,7 @@ function handOverToRoute(x: Exchange, route: RouteSettings, base: readonly strin
           url: x.url,
           base,
           manages: x.state.policy.managesResponseHeader,
-          forwarding: { peerIp: x.peer, believed: believesForwarded(x.state.policy.forwarded, x.peer), secure: x.secure, host: x.rawHost },
+          forwarding: forwardingOf(x),
         })
       : serveStatic(target, { method: x.method, path: pathBelow(route, x.path), prefix: route.path === '/' ? '' : route.path, query: x.url.slice(x.path.length), headers: x.req.headers }, x.res, base);
   answered.then(

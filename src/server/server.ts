@@ -203,7 +203,7 @@ export class ParapetServer {
       running.certificatesChanged();
     }
     this.state.httpsPort = this.httpsPort();
-    this.state.upstreams.retain(settings.http.routes.flatMap((r) => (r.target.kind === 'proxy' ? [r.target as ProxyTarget] : [])));
+    this.state.upstreams.retain(settings.http.routes.flatMap((r): ProxyTarget[] => (r.target.kind === 'proxy' ? [r.target] : [])));
     if (this.state.ready) for (const s of started) this.log.info({ listener: s.settings.id, urls: s.urls() }, `listening on ${s.urls().join(' ')}`);
     await Promise.all(retired.map((r) => r.close(settings.server.shutdownTimeoutMs)));
   }

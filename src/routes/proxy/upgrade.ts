@@ -104,7 +104,7 @@ export function proxyUpgrade(target: ProxyTarget, p: ProxiedUpgrade): Promise<nu
 }
 
 /** A complete response written straight to a connection node has handed over, then closed. */
-export function writeRawResponse(socket: Duplex, status: number, headers: readonly string[], type: string | undefined, body: string): void {
+function writeRawResponse(socket: Duplex, status: number, headers: readonly string[], type: string | undefined, body: string): void {
   if (socket.destroyed) return;
   const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`];
   pushHeaderLines(lines, headers);
