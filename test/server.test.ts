@@ -319,15 +319,28 @@ describe('graceful shutdown', () => {
     const port = s.port('web');
     const socket = net.connect(port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
-    socket.write('GET /healthz/live HTTP/1.1\r\nHost: x\r\n');
-    await new Promise((r) => setTimeout(r, 100));
+    // One answered request first: the server has accepted the connection and reads from it.
     let reply = '';
     socket.on('data', (d) => (reply += d.toString()));
+    socket.write('GET /healthz/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    for (let i = 0; i < 100 && !reply.endsWith('{"status":"live"}'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(reply, /^HTTP\/1\.1 200 [^]*\{"status":"live"\}$/);
+    assert.doesNotMatch(reply, /connection: close/i);
+    reply = '';
+    // The next request's header block is half sent: it is in flight, not idle. A timer may
+    // fire before the loop polls the socket, so the shutdown waits for one poll (setImmediate).
+    socket.write('GET /healthz/live HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setImmediate(r));
+    // The reply is read until the server closes the connection: shutdown() may resolve
+    // before this side has read what the server wrote.
+    const closed = new Promise((r) => socket.once('close', r));
     const stopped = s.server.shutdown(5000);
     await new Promise((r) => setTimeout(r, 200));
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz/live`));
     socket.write('\r\n');
     await stopped;
+    await closed;
     assert.match(reply, /^HTTP\/1\.1 200 /);
     assert.match(reply, /\{"status":"live"\}$/);
   });
