@@ -7,7 +7,7 @@
 import { normalizeIp } from '../net/ip.js';
 import type { PreflightAnswer } from './cors/index.js';
 import { webAdminAssets } from '../admin/web/assets.js';
-import { decide, isSecure, requestClient, responseHeaderList, transportOf, type RequestFacts, type Step } from '../server/decide.js';
+import { decide, isSecure, requestClient, responseHeaderList, transportOf, type RequestFacts, type Step } from './decide.js';
 import { parseHost } from '../net/host.js';
 import { Transport, type CompiledPolicy } from './index.js';
 import type { RateCounter } from './ratelimit/index.js';

@@ -3,7 +3,7 @@
 // answer always closes the connection: after a framing error nothing that follows on it can
 // be trusted to start a request (RFC 9112 §11.2), and the parser will not read on anyway.
 import { STATUS_CODES } from 'node:http';
-import { PROBLEM_TYPE, problemBody } from './problem.js';
+import { PROBLEM_TYPE, problemBody } from '../net/problem.js';
 
 const DETAILS: Readonly<Record<number, string>> = {
   400: 'the request is not valid HTTP/1.1',

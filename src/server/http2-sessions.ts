@@ -11,7 +11,7 @@
 //   telling JavaScript), is cut with GOAWAY ENHANCE_YOUR_CALM.
 import http2 from 'node:http2';
 import type { LimitSettings } from '../config/settings.js';
-import { PROBLEM_TYPE, problemBody } from './problem.js';
+import { PROBLEM_TYPE, problemBody } from '../net/problem.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } = http2.constants;
 

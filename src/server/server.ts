@@ -14,7 +14,7 @@ import { compilePolicy, Transport } from '../policy/index.js';
 import { MemoryRateCounter } from '../policy/ratelimit/index.js';
 import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates.js';
 import { RunningListener } from './listener.js';
-import type { DecisionState } from './decide.js';
+import type { DecisionState } from '../policy/decide.js';
 import { createLogger, type Logger } from './log.js';
 import { createRequestHandler, createUpgradeHandler, type LiveState } from './pipeline.js';
 import { FileWatcher } from './watch.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
 import type { ProxyTarget } from '../../config/routes.js';
-import { PROBLEM_TYPE, problemBody } from '../../server/problem.js';
+import { PROBLEM_TYPE, problemBody } from '../../net/problem.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ForwardingFacts } from './headers.js';
 import type { UpstreamPools } from './pools.js';
 

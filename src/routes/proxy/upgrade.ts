@@ -2,7 +2,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ProxyTarget } from '../../config/routes.js';
-import { PROBLEM_TYPE, problemBody } from '../../server/problem.js';
+import { PROBLEM_TYPE, problemBody } from '../../net/problem.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type ForwardingFacts } from './headers.js';
 import { upstreamFailure } from './index.js';
 

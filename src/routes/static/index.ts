@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { contentType } from 'mime-types';
 import parseRange from 'range-parser';
 import type { StaticTarget } from '../../config/routes.js';
-import { PROBLEM_TYPE, problemBody } from '../../server/problem.js';
+import { PROBLEM_TYPE, problemBody } from '../../net/problem.js';
 import { entityTag, evaluatePreconditions, httpDate, ifRangeHolds, type Validators } from './conditional.js';
 import { asksForHtml, chooseCoding, type Coding } from './negotiate.js';
 import { decodePath, directoryLocation, isHidden, segmentsInside } from './resolve.js';

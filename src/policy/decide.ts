@@ -8,14 +8,14 @@
 import { evaluate, evaluateRules, headerLines, isFailure, toResultString, toStatusCode, type EvalContext, type HttpVariables } from '../expr/index.js';
 import { parseHost, type HostFacts } from '../net/host.js';
 import { isLoopback, normalizeIp } from '../net/ip.js';
-import { IpStanding } from '../policy/access/ip-lists.js';
-import { isPreflight, type PreflightAnswer } from '../policy/cors/index.js';
-import { resolveClient, type ClientFacts, type ForwardedHeaders } from '../policy/forwarded/index.js';
-import { hostTakesHsts, redirectDecision, type RedirectTarget } from '../policy/hsts/index.js';
-import { Transport, type CompiledPolicy } from '../policy/index.js';
-import { rateLimitHeaders, type RateCounter } from '../policy/ratelimit/index.js';
+import { IpStanding } from './access/ip-lists.js';
+import { isPreflight, type PreflightAnswer } from './cors/index.js';
+import { resolveClient, type ClientFacts, type ForwardedHeaders } from './forwarded/index.js';
+import { hostTakesHsts, redirectDecision, type RedirectTarget } from './hsts/index.js';
+import { Transport, type CompiledPolicy } from './index.js';
+import { rateLimitHeaders, type RateCounter } from './ratelimit/index.js';
 import { ADMIN_HEADERS, type WebAdminAssets } from '../admin/web/assets.js';
-import { PROBLEM_TYPE, problemBody } from './problem.js';
+import { PROBLEM_TYPE, problemBody } from '../net/problem.js';
 import type { RouteSettings } from '../config/routes.js';
 import { isUnsafePath } from '../routes/table.js';
 
