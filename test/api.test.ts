@@ -223,6 +223,35 @@ rate = "5/1m"
       await s.close();
     }
   });
+
+  test('a reload applies a new server.auto-ban.auth.rate, and bans in force stay', async () => {
+    const config = (rate: string) => `${listener('web')}
+[authentication.fallback-admin]
+user = "${ADMIN}"
+secret = "${SECRET}"
+[http]
+use-x-forwarded = true
+trusted-proxies = ["127.0.0.1"]
+[server.auto-ban.auth]
+rate = "${rate}"
+`;
+    const s = await startServer(config('2/1m'));
+    try {
+      const call = (ip: string, auth: string) => fetch(`${s.url('web')}/api/accounts`, { headers: { authorization: auth, 'x-forwarded-for': ip } });
+      const guesses = async (ip: string, n: number) => {
+        const statuses: number[] = [];
+        for (let i = 0; i < n; i++) statuses.push((await call(ip, basic(ADMIN, `guess-${i}`))).status);
+        return statuses;
+      };
+      assert.deepEqual(await guesses('203.0.113.60', 3), [401, 401, 403], 'the failure past 2/1m bans');
+      s.rewrite(config('4/1m'));
+      assert.equal((await s.server.reload()).ok, true);
+      assert.equal((await call('203.0.113.60', basic(ADMIN, SECRET))).status, 403, 'a ban in force survives the reload');
+      assert.deepEqual(await guesses('203.0.113.61', 5), [401, 401, 401, 401, 403], 'the failure past the reloaded 4/1m bans');
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe('management API: accounts', () => {

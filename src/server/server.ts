@@ -55,6 +55,7 @@ export class ParapetServer {
   private store!: Store;
   private live!: LiveConfig;
   private watchedFiles: readonly string[] = [];
+  private authFailures: AuthFailureTracker | undefined;
   private readonly watcher = new FileWatcher((paths) => {
     this.log.info({ files: paths }, 'a file the configuration reads changed; reloading');
     void this.reload();
@@ -150,6 +151,7 @@ export class ParapetServer {
     this.watchedFiles = loaded.files;
     this.watcher.watch(loaded.files);
     this.live = { settings: loaded.settings, flat: loaded.flat, policy: this.state.policy };
+    this.authFailures?.configure(loaded.settings.admin.authBanRate, loaded.settings.admin.authBanMs);
     this.log.info('configuration reloaded');
     return { ok: true, diagnostics: loaded.diagnostics };
   }
@@ -221,6 +223,7 @@ export class ParapetServer {
   private createAdminApi(settings: Settings): AdminApi {
     const tokens = new TokenIssuer();
     const failures = new AuthFailureTracker(settings.admin.authBanRate, settings.admin.authBanMs);
+    this.authFailures = failures;
     const authenticator = createAuthenticator(() => this.live.settings.admin, this.store, tokens, failures);
     return new AdminApi({
       store: this.store,

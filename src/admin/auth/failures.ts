@@ -23,12 +23,20 @@ export function isLoopback(ip: string): boolean {
 }
 
 export class AuthFailureTracker {
-  readonly #rate: AuthFailureRate;
-  readonly #banMs: number;
+  #rate!: AuthFailureRate;
+  #banMs!: number;
   readonly #windows = new Map<string, { start: number; failures: number }>();
   readonly #bannedUntil = new Map<string, number>();
 
   constructor(rate: AuthFailureRate, banMs: number) {
+    this.configure(rate, banMs);
+  }
+
+  /**
+   * Takes a reloaded rate and ban duration. Counts and bans in force are kept: a reload must
+   * not give a guesser a fresh start. A ban already running keeps the end it was given.
+   */
+  configure(rate: AuthFailureRate, banMs: number): void {
     if (!Number.isInteger(rate.requests) || rate.requests < 1) throw new RangeError(`the auth failure rate must allow at least 1 failure, got ${rate.requests}`);
     if (!(rate.periodMs > 0) || !Number.isFinite(rate.periodMs)) throw new RangeError(`the auth failure period must be a positive number of milliseconds, got ${rate.periodMs}`);
     if (!(banMs > 0) || !Number.isFinite(banMs)) throw new RangeError(`the ban duration must be a positive number of milliseconds, got ${banMs}`);
