@@ -116,8 +116,11 @@ export class AdminApi {
     }
     if (p.startsWith('/api/accounts/') && m === 'DELETE') {
       const name = decodeURIComponent(p.slice('/api/accounts/'.length));
-      if (!this.d.store.accounts.delete(name)) return x.reply(404, problem(404, `no account ${name}`));
-      this.d.store.audit.append({ actor: who.account, action: 'account.delete', keys: [name], changes: [], ip: x.clientIp });
+      const deleted = this.d.store.audited(
+        () => this.d.store.accounts.delete(name),
+        (done) => (done ? { actor: who.account, action: 'account.delete', keys: [name], changes: [], ip: x.clientIp } : undefined),
+      );
+      if (!deleted) return x.reply(404, problem(404, `no account ${name}`));
       return x.reply(200, { data: null });
     }
     if (p === '/api/api-keys') {
@@ -126,8 +129,11 @@ export class AdminApi {
     }
     if (p.startsWith('/api/api-keys/') && m === 'DELETE') {
       const id = decodeURIComponent(p.slice('/api/api-keys/'.length));
-      if (!this.d.store.apiKeys.delete(id)) return x.reply(404, problem(404, `no API key ${id}`));
-      this.d.store.audit.append({ actor: who.account, action: 'api-key.revoke', keys: [id], changes: [], ip: x.clientIp });
+      const revoked = this.d.store.audited(
+        () => this.d.store.apiKeys.delete(id),
+        (done) => (done ? { actor: who.account, action: 'api-key.revoke', keys: [id], changes: [], ip: x.clientIp } : undefined),
+      );
+      if (!revoked) return x.reply(404, problem(404, `no API key ${id}`));
       return x.reply(200, { data: null });
     }
     return x.reply(404, problem(404, `no API route ${m} ${p}`));
@@ -196,8 +202,11 @@ export class AdminApi {
     if (typeof body?.name !== 'string' || !/^[A-Za-z0-9._@-]{1,64}$/.test(body.name) || typeof body.password !== 'string' || body.password.length < 12 || (role !== 'admin' && role !== 'user')) {
       return x.reply(400, problem(400, 'expected {"name": letters, digits, ._@- (1-64), "password": at least 12 characters, "role": "admin"|"user"}'));
     }
-    this.d.store.accounts.put({ name: body.name, secretHash: await hashPassword(body.password), role });
-    this.d.store.audit.append({ actor: who.account, action: 'account.put', keys: [body.name], changes: [], ip: x.clientIp });
+    const account = { name: body.name, secretHash: await hashPassword(body.password), role } as const;
+    this.d.store.audited(
+      () => this.d.store.accounts.put(account),
+      () => ({ actor: who.account, action: 'account.put', keys: [account.name], changes: [], ip: x.clientIp }),
+    );
     x.reply(200, { data: { name: body.name, role } });
   }
 
@@ -205,8 +214,10 @@ export class AdminApi {
     const body = (await readJson(x.body, BODY_LIMIT)) as { name?: unknown } | undefined;
     const name = typeof body?.name === 'string' && body.name.length <= 100 ? body.name : 'api key';
     const key = generateApiKey();
-    const record = this.d.store.apiKeys.create({ id: key.id, name, account: who.account, secretHash: hashApiKeySecret(key.secret) });
-    this.d.store.audit.append({ actor: who.account, action: 'api-key.create', keys: [key.id], changes: [], ip: x.clientIp });
+    const record = this.d.store.audited(
+      () => this.d.store.apiKeys.create({ id: key.id, name, account: who.account, secretHash: hashApiKeySecret(key.secret) }),
+      () => ({ actor: who.account, action: 'api-key.create', keys: [key.id], changes: [], ip: x.clientIp }),
+    );
     // The only time the key is shown: it is stored hashed.
     x.reply(200, { data: { id: record.id, name: record.name, key: key.token } });
   }

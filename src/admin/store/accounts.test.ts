@@ -97,3 +97,35 @@ describe('API keys', () => {
     assert.deepEqual(store.apiKeys.list().map((k) => k.id), ['a']);
   });
 });
+
+describe('audited writes', () => {
+  test('the write and its audit entry land together, or neither does', (t) => {
+    const store = tempStore(t);
+    store.accounts.put({ name: 'alice', secretHash: 'h', role: 'admin' });
+    assert.throws(
+      () =>
+        store.audited(
+          () => store.accounts.delete('alice'),
+          () => {
+            throw new Error('the audit entry cannot be written');
+          },
+        ),
+      /cannot be written/,
+    );
+    assert.equal(store.accounts.get('alice')?.name, 'alice', 'the delete was rolled back with the failed audit');
+    assert.equal(store.audit.list(10, 1).total, 0);
+
+    assert.equal(
+      store.audited(
+        () => store.accounts.delete('alice'),
+        (done) => (done ? { actor: 'root', action: 'account.delete', keys: ['alice'], changes: [] } : undefined),
+      ),
+      true,
+    );
+    assert.equal(store.accounts.get('alice'), undefined);
+    assert.deepEqual(store.audit.list(10, 1).items.map((e) => [e.action, e.keys]), [['account.delete', ['alice']]]);
+
+    assert.equal(store.audited(() => store.accounts.delete('alice'), (done) => (done ? { actor: 'root', action: 'account.delete', keys: ['alice'], changes: [] } : undefined)), false);
+    assert.equal(store.audit.list(10, 1).total, 1, 'nothing deleted, nothing audited');
+  });
+});

@@ -4,6 +4,7 @@ import { createApiKeyStore, type ApiKeyStore } from './api-keys.js';
 import { createAuditLog, type AuditEntry, type AuditLog } from './audit.js';
 import { openDatabase } from './db.js';
 import type { SecretMask } from './mask.js';
+import type { NewAuditEntry } from './audit.js';
 import { createSettingsStore, type SettingChange, type SettingsStore } from './settings.js';
 
 export type { Account, AccountStore, Role } from './accounts.js';
@@ -62,6 +63,20 @@ export class Store {
    */
   applySettings(changes: readonly SettingChange[], actor: string, ip?: string, mask?: SecretMask): AuditEntry {
     return this.#settings.apply(changes, actor, ip, mask);
+  }
+
+  /**
+   * Runs `write` and appends the audit entry `entry` makes of its result in one transaction:
+   * both reach the disk or neither does. An `entry` of undefined (nothing was written)
+   * appends nothing.
+   */
+  audited<T>(write: () => T, entry: (result: T) => NewAuditEntry | undefined): T {
+    return this.#db.transaction(() => {
+      const result = write();
+      const e = entry(result);
+      if (e) this.audit.append(e);
+      return result;
+    })();
   }
 
   close(): void {
