@@ -145,6 +145,24 @@ rate = "5/1m"
     assert.equal(await (await call('GET', '/api/config/effective', { auth })).text(), before);
   });
 
+  test('a malformed change list is 400, a clear of everything is 400, an assert_empty conflict is 409; nothing is stored', async () => {
+    const auth = basic(ADMIN, SECRET);
+    const before = await (await call('GET', '/api/config/effective', { auth })).text();
+    const cases: [unknown, number, RegExp][] = [
+      [[{ type: 'insert', values: [['.http.hsts', 'true']] }], 400, /not a setting key/],
+      [[{ type: 'clear', prefix: '.' }], 400, /clearing every setting at once is refused/],
+      [[{ type: 'insert', prefix: 'http', values: [['hsts', 'true']] }, { type: 'delete', keys: [''] }], 400, /not a setting key/],
+      [[{ type: 'insert', values: [['http.url', 'https://a.example']] }, { type: 'insert', values: [['http.url', 'https://b.example']], assert_empty: true }], 409, /already exist/],
+      [{ type: 'insert' }, 400, /a list of/],
+    ];
+    for (const [body, status, detail] of cases) {
+      const r = await call('POST', '/api/settings', { auth, body });
+      assert.equal(r.status, status, JSON.stringify(body));
+      assert.match(((await r.json()) as { detail: string }).detail, detail, JSON.stringify(body));
+    }
+    assert.equal(await (await call('GET', '/api/config/effective', { auth })).text(), before);
+  });
+
   test('blocked addresses written through the API apply at once', async () => {
     const auth = basic(ADMIN, SECRET);
     assert.equal((await call('POST', '/api/settings', { auth, body: [{ type: 'insert', prefix: 'server.blocked-ip', values: [['203.0.113.0/24', '']] }] })).status, 200);

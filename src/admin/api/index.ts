@@ -8,10 +8,9 @@ import type { Settings } from '../../config/settings.js';
 import { explain, type ExplainRequest } from '../../policy/explain.js';
 import type { CompiledPolicy } from '../../policy/index.js';
 import { generateApiKey, hashApiKeySecret, hashPassword, type TokenIssuer } from '../auth/index.js';
-import { StoreConflictError, type Account, type ApiKeyRecord, type Store } from '../store/index.js';
+import { applyChanges, parseChangeList, StoreConflictError, StoreInvalidChangeError, type Account, type ApiKeyRecord, type SettingChange, type Store } from '../store/index.js';
 import type { Authenticator, Principal } from './authenticate.js';
 import { BodyError, readJson } from './body.js';
-import { applyChanges, ChangeListError, parseChangeList, type SettingChange } from './changes.js';
 import { securityReport } from './report.js';
 
 export interface ApiExchange {
@@ -169,19 +168,14 @@ export class AdminApi {
 
   /** Validates the config the change would produce, stores it only if valid, then reloads. */
   private async write(x: ApiExchange, who: Principal, changes: SettingChange[]): Promise<void> {
-    let next: Map<string, string>;
     try {
-      next = applyChanges(this.d.store.settings(), changes);
+      const basis = this.d.store.settings();
+      const result = this.d.validate(applyChanges(basis, changes));
+      const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ code: d.code, key: d.key ?? null, message: d.message }));
+      if (errors.length > 0) return x.reply(400, problem(400, 'the change would make the configuration invalid; nothing was stored', { errors }));
+      this.d.store.applySettings(changes, who.account, { ip: x.clientIp, basis });
     } catch (err) {
-      if (err instanceof ChangeListError) return x.reply(409, problem(409, err.message));
-      throw err;
-    }
-    const result = this.d.validate(next);
-    const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ code: d.code, key: d.key ?? null, message: d.message }));
-    if (errors.length > 0) return x.reply(400, problem(400, 'the change would make the configuration invalid; nothing was stored', { errors }));
-    try {
-      this.d.store.applySettings(changes, who.account, x.clientIp);
-    } catch (err) {
+      if (err instanceof StoreInvalidChangeError) return x.reply(400, problem(400, err.message));
       if (err instanceof StoreConflictError) return x.reply(409, problem(409, err.message));
       throw err;
     }

@@ -60,8 +60,7 @@ describe('audit log', () => {
     const entry = store.applySettings(
       [{ type: 'insert', prefix: 'x', values: [['password', 'shown'], ['hidden', 'h']] }],
       'alice',
-      undefined,
-      (key) => key.endsWith('.hidden'),
+      { mask: (key) => key.endsWith('.hidden') },
     );
     assert.deepEqual(entry.changes, [
       { key: 'x.hidden', old: null, new: MASKED_VALUE },

@@ -3,9 +3,8 @@ import { createAccountStore, type AccountStore } from './accounts.js';
 import { createApiKeyStore, type ApiKeyStore } from './api-keys.js';
 import { createAuditLog, type AuditEntry, type AuditLog } from './audit.js';
 import { openDatabase } from './db.js';
-import type { SecretMask } from './mask.js';
 import type { NewAuditEntry } from './audit.js';
-import { createSettingsStore, type SettingChange, type SettingsStore } from './settings.js';
+import { createSettingsStore, type ApplyOptions, type SettingChange, type SettingsStore } from './settings.js';
 
 export type { Account, AccountStore, Role } from './accounts.js';
 export type { ApiKeyRecord, ApiKeyStore } from './api-keys.js';
@@ -13,7 +12,8 @@ export type { AuditEntry, AuditLog, AuditPage, NewAuditEntry } from './audit.js'
 export { StoreConflictError, StoreInvalidChangeError, StoreSchemaTooNewError, type StoreErrorCode } from './errors.js';
 export { defaultSecretMask, MASKED_VALUE, type SecretMask, type ValueChange } from './mask.js';
 export { LATEST_SCHEMA_VERSION } from './migrations.js';
-export { SETTINGS_AUDIT_ACTION, type SettingChange } from './settings.js';
+export { SETTINGS_AUDIT_ACTION, type ApplyOptions, type SettingChange } from './settings.js';
+export { applyChanges, parseChangeList } from './changes.js';
 
 /**
  * The embedded store: settings edited through the API (an overlay over the config file),
@@ -54,15 +54,12 @@ export class Store {
   }
 
   /**
-   * Applies Stalwart's settings change list atomically and returns the audit entry written
-   * with it. An `insert` with a `prefix` stores `${prefix}.${key}`; with `assert_empty` it
-   * throws StoreConflictError, changing nothing, if any key equal to or under the prefix
-   * exists (without a prefix: if any of its keys exists). `clear` removes the keys equal to
-   * or under its prefix, written with or without the trailing dot. Values of keys for which
-   * `mask` is true are logged as `********`.
+   * Applies Stalwart's settings change list atomically (see `applyChanges` for what a list
+   * means) and returns the audit entry written with it. Values of keys for which
+   * `options.mask` is true are logged as `********`.
    */
-  applySettings(changes: readonly SettingChange[], actor: string, ip?: string, mask?: SecretMask): AuditEntry {
-    return this.#settings.apply(changes, actor, ip, mask);
+  applySettings(changes: readonly SettingChange[], actor: string, options?: ApplyOptions): AuditEntry {
+    return this.#settings.apply(changes, actor, options);
   }
 
   /**

@@ -48,7 +48,7 @@ describe('applySettings', () => {
         insert('http', [['hsts', 'true']]),
       ],
       'alice',
-      '192.0.2.7',
+      { ip: '192.0.2.7' },
     );
     assert.equal(entry.actor, 'alice');
     assert.equal(entry.ip, '192.0.2.7');
@@ -141,6 +141,21 @@ describe('applySettings', () => {
       assert.deepEqual(store.settings(), new Map([['http.hsts', 'true']]));
     });
   }
+
+  test('a list previewed against settings the store no longer holds is refused, changing nothing', (t) => {
+    const store = storeWith(t, { 'http.hsts': 'true' });
+    const basis = store.settings();
+    store.applySettings([insert('http', [['url', 'https://elsewhere.example']])], 'bob');
+    const auditBefore = store.audit.list(0, 1).total;
+    assert.throws(
+      () => store.applySettings([insert('http', [['hsts', 'false']])], 'alice', { basis }),
+      (err: unknown) => err instanceof StoreConflictError && /changed since this change was validated/.test(err.message),
+    );
+    assert.equal(store.settings().get('http.hsts'), 'true');
+    assert.equal(store.audit.list(0, 1).total, auditBefore);
+    const entry = store.applySettings([insert('http', [['hsts', 'false']])], 'alice', { basis: store.settings() });
+    assert.deepEqual(entry.changes, [{ key: 'http.hsts', old: 'true', new: 'false' }]);
+  });
 
   test('settings survive closing and reopening the store', (t) => {
     const first = tempStore(t);
