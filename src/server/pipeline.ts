@@ -10,6 +10,7 @@ import { decide, isSecure, requestClient, responseHeaderList, transportOf, type 
 import type { RateCounter } from '../policy/ratelimit/index.js';
 import type { AdminApi, ApiExchange } from '../admin/api/index.js';
 import type { Logger } from './log.js';
+import { writeRequestLine } from './request-log.js';
 import { PROBLEM_TYPE, problemBody } from '../net/problem.js';
 import type { RouteSettings } from '../config/routes.js';
 import { proxyRequest, type UpstreamPools } from '../routes/proxy/index.js';
@@ -182,7 +183,7 @@ function logRequest(x: Exchange, status: number, route?: string): void {
   // `started` is only taken when info lines are on.
   if (x.started === 0) return;
   const ms = Math.round((performance.now() - x.started) * 100) / 100;
-  x.log.info({ method: x.method, path: x.path, status, ms, ip: x.clientIp, listener: x.listener, ...(route ? { route } : {}) }, 'request');
+  writeRequestLine(x.log, { method: x.method, path: x.path, status, ms, ip: x.clientIp, listener: x.listener, route });
 }
 
 /** What a proxied request's upstream is told about the client and how it arrived. */
