@@ -128,4 +128,22 @@ describe('parapet config show', () => {
     const text = run('config', 'show', '--config', path);
     assert.match(text.stdout, /^http\.hsts = "true" {2}# store$/m);
   });
+
+  test("Parapet's built-in listeners are shown as default, not as the file's", () => {
+    const { path } = tempConfig('[http]\nhsts = false');
+    const withoutListeners = run('config', 'show', '--config', path, '--json');
+    assert.equal(withoutListeners.status, 0, withoutListeners.stderr);
+    const rows = JSON.parse(withoutListeners.stdout) as { key: string; value: string; source: string }[];
+    const listenerRows = rows.filter((r) => r.key.startsWith('server.listener.'));
+    assert.ok(listenerRows.length > 0);
+    assert.deepEqual([...new Set(listenerRows.map((r) => r.source))], ['default']);
+    assert.equal(rows.find((r) => r.key === 'http.hsts')?.source, 'file');
+
+    const dir = mkdtempSync(join(tmpdir(), 'parapet-cli-'));
+    const embedded = spawnSync(process.execPath, [CLI, 'config', 'show', '--json'], { encoding: 'utf8', cwd: dir });
+    assert.equal(embedded.status, 0, embedded.stderr);
+    const embeddedRows = JSON.parse(embedded.stdout) as { key: string; source: string }[];
+    assert.ok(embeddedRows.some((r) => r.key.startsWith('server.listener.')));
+    assert.deepEqual([...new Set(embeddedRows.map((r) => r.source))], ['default'], 'with no file, everything is the embedded default');
+  });
 });

@@ -10,7 +10,7 @@ const SECRET_KEY = /(secret|password|private-key|token)$/;
 /**
  * `parapet config show`: every effective key with its value and where it comes from —
  * the file, the store (settings written through the management API, which win), or the
- * default. Secrets are masked.
+ * default (a key left unset, or Parapet's built-in listeners). Secrets are masked.
  */
 export function configShow(path: string | undefined, json: boolean): number {
   const source = readSource(path);
@@ -34,7 +34,9 @@ export function configShow(path: string | undefined, json: boolean): number {
   const effective = loaded.ok ? loaded : fileOnly;
   if (!loaded.ok) process.stderr.write('the stored settings make the configuration invalid; showing the file alone\n');
   const rows = new Map<string, { value: string; source: 'file' | 'store' | 'default' }>();
-  for (const [key, value] of effective.flat) rows.set(key, { value, source: stored.has(key) && loaded.ok ? 'store' : 'file' });
+  for (const [key, value] of effective.flat) {
+    rows.set(key, { value, source: stored.has(key) && loaded.ok ? 'store' : effective.builtIn.has(key) ? 'default' : 'file' });
+  }
   for (const [key, value] of effective.defaults) if (!rows.has(key)) rows.set(key, { value, source: 'default' });
   const sorted = [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, r]) => ({ key, value: SECRET_KEY.test(key) ? MASK : r.value, source: r.source }));
   if (json) process.stdout.write(`${JSON.stringify(sorted, null, 2)}\n`);

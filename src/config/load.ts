@@ -21,6 +21,12 @@ export type LoadResult =
       readonly flat: FlatConfig;
       /** Keys left unset, with the default that applies. */
       readonly defaults: ReadonlyMap<string, string>;
+      /**
+       * Keys of `flat` that come from Parapet's built-in config rather than the operator's:
+       * all of the embedded default's when no file is given, or the default listeners a file
+       * without any listener gets. The management API's stored settings win over them.
+       */
+      readonly builtIn: ReadonlySet<string>;
       readonly files: readonly string[];
       readonly diagnostics: readonly Diagnostic[];
     }
@@ -52,9 +58,16 @@ export function loadConfig(
   const aliased = applyAliases(parsed.flat);
   diagnostics.push(...aliased.diagnostics);
   const flat = aliased.flat;
-  for (const [k, v] of overlay) flat.set(k, v);
+  const builtIn = new Set<string>(source === EMBEDDED_SOURCE ? flat.keys() : []);
+  for (const [k, v] of overlay) {
+    flat.set(k, v);
+    builtIn.delete(k);
+  }
   if (![...flat.keys()].some((k) => k.startsWith('server.listener.'))) {
-    for (const [k, v] of parseToml(DEFAULT_LISTENERS_TOML, '<defaults>').flat) flat.set(k, v);
+    for (const [k, v] of parseToml(DEFAULT_LISTENERS_TOML, '<defaults>').flat) {
+      flat.set(k, v);
+      builtIn.add(k);
+    }
   }
 
   const reader = new ConfigReader(flat, environment);
@@ -62,7 +75,7 @@ export function loadConfig(
   diagnostics.push(...reader.diagnostics, ...leftoverDiagnostics(reader), ...crossChecks(settings, source));
   const files = [...reader.filesRead];
   if (hasErrors(diagnostics)) return { ok: false, files, diagnostics };
-  return { ok: true, settings, flat, defaults: reader.defaults, files, diagnostics };
+  return { ok: true, settings, flat, defaults: reader.defaults, builtIn, files, diagnostics };
 }
 
 const MISPLACED: Record<string, string> = {

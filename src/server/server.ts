@@ -92,7 +92,7 @@ export class ParapetServer {
     };
     const server = new ParapetServer(options, log, state);
     server.store = store;
-    server.live = { settings: loaded.settings, flat: loaded.flat, policy: server.state.policy };
+    server.live = { settings: loaded.settings, flat: loaded.flat, builtIn: loaded.builtIn, policy: server.state.policy };
     try {
       await server.ensureFirstAdmin(loaded.settings);
       server.state.admin = server.createAdminApi(loaded.settings);
@@ -150,7 +150,7 @@ export class ParapetServer {
     }
     this.watchedFiles = loaded.files;
     this.watcher.watch(loaded.files);
-    this.live = { settings: loaded.settings, flat: loaded.flat, policy: this.state.policy };
+    this.live = { settings: loaded.settings, flat: loaded.flat, builtIn: loaded.builtIn, policy: this.state.policy };
     this.authFailures?.configure(loaded.settings.admin.authBanRate, loaded.settings.admin.authBanMs);
     this.log.info('configuration reloaded');
     return { ok: true, diagnostics: loaded.diagnostics };

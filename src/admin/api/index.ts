@@ -29,6 +29,8 @@ export interface LiveConfig {
   readonly settings: Settings;
   /** The effective flat config: file, then stored settings over it. */
   readonly flat: ReadonlyMap<string, string>;
+  /** Keys of `flat` from Parapet's built-in config (see LoadResult). */
+  readonly builtIn: ReadonlySet<string>;
   readonly policy: CompiledPolicy;
 }
 
@@ -161,9 +163,10 @@ export class AdminApi {
     return SECRET_KEY.test(key) ? MASK : (this.d.current().flat.get(key) ?? '');
   }
 
-  private effective(): { key: string; value: string; source: 'file' | 'store' }[] {
+  private effective(): { key: string; value: string; source: 'file' | 'store' | 'default' }[] {
     const stored = this.d.store.settings();
-    return [...this.d.current().flat.keys()].sort().map((key) => ({ key, value: this.shown(key), source: stored.has(key) ? 'store' : 'file' }));
+    const { flat, builtIn } = this.d.current();
+    return [...flat.keys()].sort().map((key) => ({ key, value: this.shown(key), source: stored.has(key) ? 'store' : builtIn.has(key) ? 'default' : 'file' }));
   }
 
   /** Validates the config the change would produce, stores it only if valid, then reloads. */
