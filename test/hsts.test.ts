@@ -8,6 +8,7 @@ import type { Agent, Response } from 'undici';
 import { loadConfig, type LoadResult } from '../src/config/load.js';
 import type { Code } from '../src/errors.js';
 import { agentTrusting, get, h2request } from './helpers/http.js';
+import { rawSocket } from './helpers/raw.js';
 import { createCa, issueLeaf, type Leaf, type TestCa } from './helpers/pki.js';
 import { certificate, listener, startServer, type TestServer } from './helpers/server.js';
 
@@ -227,6 +228,25 @@ describe('http.hsts = true: every response over TLS carries one header', () => {
     });
     assert.equal(r.status, 308);
     assertNoSts(r, 'plain preflight');
+  });
+});
+
+describe("answers written outside the pipeline (a parser's 431)", () => {
+  test('carry HSTS over TLS when the client named a host that takes it (SNI); not without a name, nor over plain HTTP', async () => {
+    await withServer(tlsAndPlain('hsts = true'), async (s) => {
+      const big = (host: string) => `GET / HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`;
+      const named = await rawSocket(s.port('tls'), big(HOST), { ca: ca.certPem, servername: HOST });
+      assert.equal(named.status, 431);
+      assert.deepEqual(named.headers.filter(([n]) => n === STS).map(([, v]) => v), [DEFAULT_VALUE]);
+      const unnamed = await rawSocket(s.port('tls'), big(HOST), { ca: ca.certPem, servername: undefined });
+      assert.equal(unnamed.status, 431);
+      assert.equal(unnamed.headers.filter(([n]) => n === STS).length, 0, 'no SNI: the host is unknown');
+      const local = await rawSocket(s.port('tls'), big('localhost'), { ca: ca.certPem, servername: 'localhost' });
+      assert.equal(local.headers.filter(([n]) => n === STS).length, 0, 'never to localhost');
+      const plain = await rawSocket(s.port('web'), big(HOST));
+      assert.equal(plain.status, 431);
+      assert.equal(plain.headers.filter(([n]) => n === STS).length, 0, 'never over plain HTTP');
+    });
   });
 });
 

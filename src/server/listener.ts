@@ -39,8 +39,12 @@ export class RunningListener {
     readonly settings: ListenerSettings,
     handler: Handler,
     upgrade: UpgradeHandler,
-    /** The policy's headers for answers written outside the pipeline (parser errors, timeouts). */
-    private readonly errorHeaders: () => readonly string[],
+    /**
+     * The policy's headers for answers written outside the pipeline (parser errors, timeouts),
+     * given the host the client named, where one is known: its TLS server name (SNI), or an
+     * HTTP/2 request's `:authority`.
+     */
+    private readonly errorHeaders: (host: string | undefined) => readonly string[],
     limits: LimitSettings,
     private readonly certificates: () => CertificateStore,
     private readonly log: Logger,
@@ -70,7 +74,7 @@ export class RunningListener {
         (reason, abusive) => this.log[abusive ? 'info' : 'debug']({ reason, listener: this.settings.id }, abusive ? 'HTTP/2 session cut' : 'HTTP/2 session closed'),
       );
       this.guard = guard;
-      this.http2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boundRequestTime(req, res, this.limits.requestTimeoutMs, this.errorHeaders()));
+      this.http2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => boundRequestTime(req, res, this.limits.requestTimeoutMs, this.errorHeaders(req.authority)));
       this.http2.on('session', (session) => {
         this.sessions.add(session);
         session.once('close', () => this.sessions.delete(session));
@@ -169,7 +173,8 @@ export class RunningListener {
       return;
     }
     const status = clientErrorStatus(err.code, err.rawPacket, this.limits.maxUriBytes);
-    socket.end(clientErrorAnswer(status, this.errorHeaders()));
+    const servername = (socket as tls.TLSSocket).servername;
+    socket.end(clientErrorAnswer(status, this.errorHeaders(typeof servername === 'string' ? servername : undefined)));
     this.log.info({ status, code: err.code, listener: this.settings.id }, 'malformed request');
   }
 

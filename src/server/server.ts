@@ -10,11 +10,12 @@ import { loadConfig, readSource, type LoadResult } from '../config/load.js';
 import type { MacroEnvironment } from '../config/macros.js';
 import { processMacroEnvironment } from '../config/macros.js';
 import type { Settings } from '../config/settings.js';
-import { compilePolicy, Transport } from '../policy/index.js';
+import { compilePolicy } from '../policy/index.js';
 import { MemoryRateCounter } from '../policy/ratelimit/index.js';
 import { CertificateStore, ensureSelfSigned, type KeyPair } from './certificates.js';
 import { RunningListener } from './listener.js';
-import type { DecisionState } from '../policy/decide.js';
+import { transportOf, type DecisionState } from '../policy/decide.js';
+import { parseHost } from '../net/host.js';
 import { createLogger, type Logger } from './log.js';
 import { createRequestHandler, createUpgradeHandler, type LiveState } from './pipeline.js';
 import { FileWatcher } from './watch.js';
@@ -180,9 +181,9 @@ export class ParapetServer {
         l,
         createRequestHandler(this.state, context, this.log),
         createUpgradeHandler(this.state, context, this.log),
-        // The request's Host is unknown here: no HSTS (it is never sent to an IP-literal host),
-        // and CORS as for a request without Origin (`*` when permissive).
-        () => this.state.policy.responseHeaders(l.tls ? Transport.SecureNoHsts : Transport.Plain, undefined),
+        // No Origin is known here: CORS as for a request without one (`*` when permissive).
+        // HSTS when the client named a host that takes it (over TLS, its SNI is that name).
+        (host) => this.state.policy.responseHeaders(transportOf(l.tls, parseHost(host)), undefined),
         settings.http.limits,
         () => this.certificates,
         this.log,

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 
 export interface RawResponse {
   readonly status: number;
@@ -51,10 +52,16 @@ export function rawRequest(origin: string, r: RawRequest = {}): Promise<RawRespo
   });
 }
 
-/** Writes bytes as they are and parses the HTTP/1.1 answer: for requests a client library refuses to send. */
-export function rawSocket(port: number, request: string): Promise<RawResponse> {
+/**
+ * Writes bytes as they are and parses the HTTP/1.1 answer: for requests a client library
+ * refuses to send. With `secure`, over TLS, trusting `ca`, with `servername` as SNI (none
+ * when undefined).
+ */
+export function rawSocket(port: number, request: string, secure?: { ca: string; servername: string | undefined }): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = secure
+      ? tls.connect({ host: '127.0.0.1', port, ca: secure.ca, ...(secure.servername ? { servername: secure.servername } : { checkServerIdentity: () => undefined }) })
+      : net.connect({ host: '127.0.0.1', port });
     let data = '';
     socket.setEncoding('utf8');
     socket.setTimeout(5000, () => socket.destroy(new Error('socket timed out')));
