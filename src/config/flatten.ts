@@ -29,32 +29,41 @@ export function parseToml(text: string, fileName: string): ParsedToml {
   }
   const flat: FlatConfig = new Map();
   const diagnostics: Diagnostic[] = [];
-  flattenInto(doc, '', flat, diagnostics);
+  flattenInto(doc, flat, diagnostics);
   return { flat, diagnostics };
 }
 
 export const indexKey = (i: number): string => String(i).padStart(4, '0');
 
-function flattenInto(value: unknown, path: string, out: FlatConfig, diagnostics: Diagnostic[]): void {
-  if (Array.isArray(value)) {
-    if (path === 'server.listener') {
-      diagnostics.push(
-        diagnostic(
-          'CFG_LISTENER_ARRAY',
-          '`[[server.listener]]` declares an array; Stalwart names each listener: write `[server.listener.<id>]`, e.g. `[server.listener.https]`',
-          path,
-        ),
-      );
-      return;
+/**
+ * Depth first, in document order, with a stack of its own: `a.a.a…b = 1` nests as deep as the
+ * key has parts, and a few thousand parts would overflow the call stack.
+ */
+function flattenInto(doc: unknown, out: FlatConfig, diagnostics: Diagnostic[]): void {
+  const stack: [value: unknown, path: string][] = [[doc, '']];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [value, path] = top;
+    if (Array.isArray(value)) {
+      if (path === 'server.listener') {
+        diagnostics.push(
+          diagnostic(
+            'CFG_LISTENER_ARRAY',
+            '`[[server.listener]]` declares an array; Stalwart names each listener: write `[server.listener.<id>]`, e.g. `[server.listener.https]`',
+            path,
+          ),
+        );
+        continue;
+      }
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}.${indexKey(i)}`]);
+      continue;
     }
-    value.forEach((item, i) => flattenInto(item, `${path}.${indexKey(i)}`, out, diagnostics));
-    return;
+    if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i]![1], path ? `${path}.${entries[i]![0]}` : entries[i]![0]]);
+      continue;
+    }
+    out.set(path, scalarToString(value));
   }
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    for (const [k, v] of Object.entries(value)) flattenInto(v, path ? `${path}.${k}` : k, out, diagnostics);
-    return;
-  }
-  out.set(path, scalarToString(value));
 }
 
 function scalarToString(value: unknown): string {

@@ -3,6 +3,9 @@ import type { FlatConfig } from './flatten.js';
 import { expandValue, processMacroEnvironment, type MacroEnvironment } from './macros.js';
 import { parseBool, parseDuration, parseInteger, parseRate, type Rate } from './values.js';
 
+/** The longest delay node's timers take as it is (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Typed access to a flat config. Every key asked for is remembered as known (for
  * "did you mean" suggestions) and every key read is marked consumed (what is left over
@@ -56,6 +59,20 @@ export class ConfigReader {
 
   duration(key: string, fallback: number): number {
     return this.typed(key, fallback, parseDuration, 'CFG_INVALID_DURATION', 'a duration such as `30s`, `5m`, `1h`, `1d` (a bare number is milliseconds)');
+  }
+
+  /** A duration that arms a timer: node's timers fire at once past 2^31 - 1 ms (24.8 days). */
+  timeout(key: string, fallback: number): number {
+    return this.typed(
+      key,
+      fallback,
+      (raw) => {
+        const ms = parseDuration(raw);
+        return ms !== undefined && ms <= MAX_TIMER_MS ? ms : undefined;
+      },
+      'CFG_INVALID_DURATION',
+      'a duration up to 24 days, such as `30s`, `5m`, `1h`, `1d` (a bare number is milliseconds)',
+    );
   }
 
   rate(key: string, fallback: Rate): Rate {

@@ -111,9 +111,9 @@ function readTarget(r: ConfigReader, base: string): ProxyTarget | StaticTarget |
 }
 
 function readProxy(r: ConfigReader, base: string, raw: string): ProxyTarget | undefined {
-  const connectTimeoutMs = r.duration(`${base}.timeout.connect`, ROUTE_DEFAULTS.connectTimeoutMs);
-  const responseTimeoutMs = r.duration(`${base}.timeout.response`, ROUTE_DEFAULTS.responseTimeoutMs);
-  const idleTimeoutMs = r.duration(`${base}.timeout.idle`, ROUTE_DEFAULTS.idleTimeoutMs);
+  const connectTimeoutMs = r.timeout(`${base}.timeout.connect`, ROUTE_DEFAULTS.connectTimeoutMs);
+  const responseTimeoutMs = r.timeout(`${base}.timeout.response`, ROUTE_DEFAULTS.responseTimeoutMs);
+  const idleTimeoutMs = r.timeout(`${base}.timeout.idle`, ROUTE_DEFAULTS.idleTimeoutMs);
   const preserveHost = r.bool(`${base}.preserve-host`, true);
   const ca = readCa(r, `${base}.upstream-ca`);
   let url: URL | undefined;

@@ -103,7 +103,7 @@ function readServer(r: ConfigReader): ServerSettings {
     hostname: r.string('server.hostname') || systemHostname(),
     dataDir: r.string('server.data-dir', './data'),
     logLevel: LOG_LEVELS.includes(logLevel as LogLevel) ? (logLevel as LogLevel) : 'info',
-    shutdownTimeoutMs: r.duration('server.shutdown-timeout', 10_000),
+    shutdownTimeoutMs: r.timeout('server.shutdown-timeout', 10_000),
   };
 }
 
@@ -116,9 +116,9 @@ function readHttp(r: ConfigReader): HttpSettings {
     hsts: readHsts(r),
     cors: readCors(r),
     limits: {
-      headersTimeoutMs: r.duration('http.timeout.headers', 20_000),
-      requestTimeoutMs: r.duration('http.timeout.request', 300_000),
-      keepAliveTimeoutMs: r.duration('http.timeout.keep-alive', 5_000),
+      headersTimeoutMs: r.timeout('http.timeout.headers', 20_000),
+      requestTimeoutMs: r.timeout('http.timeout.request', 300_000),
+      keepAliveTimeoutMs: r.timeout('http.timeout.keep-alive', 5_000),
       maxHeaderBytes: r.integer('http.limits.header-size', 16_384, 1_024, 1_048_576),
       maxUriBytes: r.integer('http.limits.uri-size', 8_192, 256, 1_048_576),
     },
@@ -207,13 +207,13 @@ function readForwarded(r: ConfigReader): ForwardedSettings {
 function maxAgeSeconds(r: ConfigReader, key: string, fallbackSeconds: number): number {
   const raw = r.string(key);
   if (raw === undefined) return fallbackSeconds;
-  if (/^\s*\d+\s*$/.test(raw)) return Number(raw);
-  const ms = parseDuration(raw);
-  if (ms === undefined) {
+  const seconds = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Math.floor((parseDuration(raw) ?? NaN) / 1000);
+  // Sent as digits (`max-age=31536000`): a number past 2^53 is not exact and prints as `1e+23`.
+  if (!Number.isSafeInteger(seconds)) {
     r.report('CFG_INVALID_DURATION', `\`${raw}\` is not valid; expected a duration such as \`365d\` or a number of seconds`, key);
     return fallbackSeconds;
   }
-  return Math.floor(ms / 1000);
+  return seconds;
 }
 
 function readHsts(r: ConfigReader): HstsSettings {

@@ -5,11 +5,12 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 
 /** `30s`, `5m`, `1h`, `1d`, `250ms`; a bare integer is milliseconds, as in Stalwart. */
 export function parseDuration(raw: string): number | undefined {
-  const m = /^\s*(\d+)\s*(ms|s|m|h|d)?\s*$/.exec(raw);
+  // Trimmed first: `\s*` on both sides of the optional unit backtracks quadratically on a long run of spaces.
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
   if (!m) return undefined;
-  const n = Number(m[1]);
-  if (!Number.isSafeInteger(n)) return undefined;
-  return n * DURATION_UNITS[m[2] ?? 'ms']!;
+  // The product, not only the count, must be exact: `9007199254740991d` is no duration.
+  const ms = Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 export interface Rate {

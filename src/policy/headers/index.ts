@@ -23,8 +23,10 @@ export function parseHeaderEntry(entry: string): HeaderEntryResult {
   if (!TOKEN.test(name)) {
     return { ok: false, problem: 'name', message: `header name \`${printable(name)}\` is not an RFC 9110 token (letters, digits and !#$%&'*+-.^_\`|~ only)` };
   }
-  if (/[\r\n\0]/.test(value)) {
-    return { ok: false, problem: 'value', message: `the value of \`${name}\` contains CR, LF or NUL, which would split the response` };
+  // What node's writeHead accepts (any other character throws on every response); CR, LF and
+  // NUL among the refused ones would split the response.
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+    return { ok: false, problem: 'value', message: `the value of \`${name}\` contains CR, LF, NUL or another character a header value cannot hold (control characters, characters beyond U+00FF)` };
   }
   const lower = name.toLowerCase();
   if (SERVER_OWNED.has(lower)) {
