@@ -52,7 +52,8 @@ function parseHostUncached(raw: string): HostFacts | undefined {
   const hostname = hostPart.toLowerCase();
   // Outside brackets a host cannot be IPv6, so only the cheap IPv4 test is needed.
   const isIpLiteral = raw.startsWith('[') || isIPv4(hostname);
-  if (!isIpLiteral && !REG_NAME.test(hostname)) return undefined;
+  // The name as sent must be ASCII too: `\u212A` (the Kelvin sign) lower-cases to an ASCII `k`.
+  if (!isIpLiteral && !(REG_NAME.test(hostname) && /^[\x21-\x7e]+$/.test(hostPart))) return undefined;
   return { hostname, port, isIpLiteral };
 }
 

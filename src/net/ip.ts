@@ -2,8 +2,10 @@ import { BlockList, isIP } from 'node:net';
 
 /** Socket addresses arrive as `::ffff:1.2.3.4` on dual-stack listeners; rules speak of `1.2.3.4`. */
 export function normalizeIp(ip: string): string {
-  if (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4) return ip.slice(7);
-  return ip.toLowerCase();
+  // Lower-cased first, so `::FFFF:1.2.3.4` is `1.2.3.4` too, and a normalised address stays as it is.
+  const lower = ip.toLowerCase();
+  if (lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4) return lower.slice(7);
+  return lower;
 }
 
 export interface Cidr {

@@ -50,18 +50,33 @@ function unquote(v: string): string {
   return v;
 }
 
+/**
+ * Splits on `sep` outside quoted strings, scanning from the right: the rightmost elements are
+ * the ones trusted proxies appended, so a quote the client left open on the left cannot swallow
+ * them, as it would in a scan from the left. A `"` after an odd run of backslashes is escaped;
+ * on a well-formed header this splits exactly as a scan from the left does.
+ */
 function splitOutsideQuotes(s: string, sep: string): string[] {
   const parts: string[] = [];
-  let start = 0;
+  let end = s.length;
   let quoted = false;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = s.length - 1; i >= 0; i--) {
     const c = s[i];
-    if (c === '"' && s[i - 1] !== '\\') quoted = !quoted;
+    if (c === '"' && !isEscaped(s, i)) quoted = !quoted;
     else if (c === sep && !quoted) {
-      parts.push(s.slice(start, i));
-      start = i + 1;
+      parts.push(s.slice(i + 1, end));
+      end = i;
     }
   }
-  parts.push(s.slice(start));
-  return parts.map((p) => p.trim()).filter((p) => p !== '');
+  parts.push(s.slice(0, end));
+  return parts
+    .reverse()
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
+function isEscaped(s: string, quote: number): boolean {
+  let i = quote - 1;
+  while (i >= 0 && s[i] === '\\') i--;
+  return (quote - 1 - i) % 2 === 1;
 }
