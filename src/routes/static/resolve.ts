@@ -59,7 +59,8 @@ export function isHidden(segments: readonly string[]): boolean {
 export function segmentsInside(realRoot: string, realPath: string): string[] | undefined {
   if (realPath === realRoot) return [];
   const rel = relative(realRoot, realPath);
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep) || /^[A-Za-z]:/.test(rel)) return undefined;
+  // A drive (`D:\x`) is how Windows says "elsewhere"; on POSIX `C:` is an ordinary name.
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || rel.startsWith(sep) || (sep === '\\' && /^[A-Za-z]:/.test(rel))) return undefined;
   return rel.split(sep);
 }
 
