@@ -35,6 +35,9 @@ describe('resolveClient', () => {
     ['trusted: X-Forwarded-Proto from the trusted peer', '10.0.0.1', h({ xForwardedFor: '1.1.1.1', xForwardedProto: 'https' }), trusted('10.0.0.0/8'), '1.1.1.1', 'https'],
     ['trusted: garbage stops the walk at the last good hop', '10.0.0.1', h({ xForwardedFor: 'garbage, 10.0.0.2' }), trusted('10.0.0.0/8'), '10.0.0.2', undefined],
     ['trusted: IPv6 ranges', '::1', h({ xForwardedFor: '2001:db8::5' }), trusted('::1'), '2001:db8::5', undefined],
+    // The client sends `Forwarded: "` and a proxy appends its element: the open quote must not swallow it.
+    ['trusted: a quote the client left open does not hide the hop a proxy appended', '10.0.0.1', h({ forwarded: '", for=203.0.113.9' }), trusted('10.0.0.0/8'), '203.0.113.9', undefined],
+    ['trusted: an escaped backslash before a closing quote ends the quoted string', '10.0.0.1', h({ forwarded: 'by="\\\\";for="[2001:db8:ffff::]"' }), trusted('10.0.0.0/8'), '2001:db8:ffff::', undefined],
     ['unknown proto values are ignored', '10.0.0.1', h({ xForwardedFor: '1.1.1.1', xForwardedProto: 'gopher' }), any, '1.1.1.1', undefined],
   ];
   for (const [name, peer, headers, config, ip, proto] of cases) {
