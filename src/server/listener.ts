@@ -96,7 +96,8 @@ export class RunningListener {
 
   async start(): Promise<void> {
     for (const bind of this.settings.binds) {
-      const server = this.settings.tls ? this.createTlsServer() : net.createServer((socket) => this.accept(socket, false));
+      // noDelay as node:http's own servers set it: answers leave at once, not after Nagle's wait.
+      const server = this.settings.tls ? this.createTlsServer() : net.createServer({ noDelay: true }, (socket) => this.accept(socket, false));
       if (this.settings.maxConnections) server.maxConnections = this.settings.maxConnections;
       await new Promise<void>((resolve, reject) => {
         const fail = (err: NodeJS.ErrnoException) => reject(new Error(`listener ${this.settings.id} cannot bind ${formatBind(bind)}: ${err.code ?? err.message}`));
@@ -136,6 +137,7 @@ export class RunningListener {
     this.servedFallback = fallback;
     const server = tls.createServer({
       ...TLS_OPTIONS,
+      noDelay: true,
       cert: fallback.certPem,
       key: fallback.keyPem,
       ALPNProtocols: ['h2', 'http/1.1'],
