@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { formatHost, parseHost, type HostFacts } from './host.js';
 import { IpSet, ipv4ToInt, isLoopback, normalizeIp, parseCidr, type Cidr } from './ip.js';
 import { absoluteForm } from './target.js';
+import { cpuTimed } from '../test-helpers/cpu-time.js';
 
 fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true });
 
@@ -16,9 +17,7 @@ fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true });
 const BUDGET_MS = 100;
 
 function timed<T>(f: () => T): T {
-  const started = performance.now();
-  const out = f();
-  const ms = performance.now() - started;
+  const { result: out, ms } = cpuTimed(f);
   assert.ok(ms < BUDGET_MS, `took ${ms.toFixed(1)} ms`);
   return out;
 }

@@ -14,16 +14,15 @@ import { downstreamResponseHeaders, upstreamRequestHeaders, type ForwardingFacts
 import { entityTag, evaluatePreconditions, httpDate, ifRangeHolds, matchesAny, parseEntityTags, type Validators } from './static/conditional.js';
 import { asksForHtml, chooseCoding } from './static/negotiate.js';
 import { decodePath, directoryLocation, isHidden, segmentsInside } from './static/resolve.js';
+import { cpuTimed } from '../test-helpers/cpu-time.js';
 
 fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true });
 
-/** Per call: every input here is at most a few KB (GC pauses under a loaded test run included). */
+/** Per call, in CPU time: every input here is at most a few KB. */
 const BUDGET_MS = 100;
 
 function timed<T>(f: () => T): T {
-  const started = performance.now();
-  const out = f();
-  const ms = performance.now() - started;
+  const { result: out, ms } = cpuTimed(f);
   assert.ok(ms < BUDGET_MS, `took ${ms.toFixed(1)} ms`);
   return out;
 }

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { IpSet, normalizeIp, parseCidr, type Cidr } from '../../net/ip.js';
 import { believesForwarded, resolveClient, type ClientFacts, type CompiledForwarded, type ForwardedHeaders } from './index.js';
 import { parseForwarded, parseXForwardedFor } from './parse.js';
+import { cpuTimed } from '../../test-helpers/cpu-time.js';
 
 fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true });
 
@@ -72,9 +73,7 @@ const peer = fc.oneof(trustedIp, untrustedIp);
 const mode = fc.constantFrom(off, any, trusted);
 
 function timed<T>(f: () => T, budget = BUDGET_MS): T {
-  const started = performance.now();
-  const out = f();
-  const ms = performance.now() - started;
+  const { result: out, ms } = cpuTimed(f);
   assert.ok(ms < budget, `took ${ms.toFixed(0)} ms`);
   return out;
 }

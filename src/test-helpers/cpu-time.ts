@@ -1,0 +1,11 @@
+/**
+ * The CPU time, in milliseconds, that `f` took, and its result. Tests that bound how long a
+ * parser may take measure this rather than wall time: on a loaded machine the test process
+ * may wait for a core mid-call, which wall time would count against the parser.
+ */
+export function cpuTimed<T>(f: () => T): { result: T; ms: number } {
+  const before = process.cpuUsage();
+  const result = f();
+  const spent = process.cpuUsage(before);
+  return { result, ms: (spent.user + spent.system) / 1000 };
+}
