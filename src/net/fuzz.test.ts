@@ -9,18 +9,13 @@ import fc from 'fast-check';
 import { formatHost, parseHost, type HostFacts } from './host.js';
 import { IpSet, ipv4ToInt, isLoopback, normalizeIp, parseCidr, type Cidr } from './ip.js';
 import { absoluteForm } from './target.js';
-import { cpuTimed } from '../test-helpers/cpu-time.js';
+import { withinCpuBudget } from '../test-helpers/cpu-time.js';
 
 fc.configureGlobal({ ...fc.readConfigureGlobal(), includeErrorInReport: true });
 
-/** Per call: every input here is at most a few KB (GC pauses under a loaded test run included). */
+/** Per call, in CPU time: every input here is at most a few KB. */
 const BUDGET_MS = 100;
-
-function timed<T>(f: () => T): T {
-  const { result: out, ms } = cpuTimed(f);
-  assert.ok(ms < BUDGET_MS, `took ${ms.toFixed(1)} ms`);
-  return out;
-}
+const timed = <T>(f: () => T): T => withinCpuBudget(f, BUDGET_MS);
 
 // ---- generators ---------------------------------------------------------------------------
 

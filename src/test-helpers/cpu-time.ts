@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+
 /**
  * The CPU time, in milliseconds, that `f` took, and its result. Tests that bound how long a
  * parser may take measure this rather than wall time: on a loaded machine the test process
@@ -8,4 +10,11 @@ export function cpuTimed<T>(f: () => T): { result: T; ms: number } {
   const result = f();
   const spent = process.cpuUsage(before);
   return { result, ms: (spent.user + spent.system) / 1000 };
+}
+
+/** `f`'s result, after asserting that it took less than `budgetMs` of CPU time. */
+export function withinCpuBudget<T>(f: () => T, budgetMs: number): T {
+  const { result, ms } = cpuTimed(f);
+  assert.ok(ms < budgetMs, `took ${ms.toFixed(1)} ms of CPU (budget ${budgetMs} ms)`);
+  return result;
 }
