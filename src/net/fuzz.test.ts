@@ -64,6 +64,22 @@ describe('fuzz: Host / :authority', () => {
     );
   });
 
+  test('an answer does not depend on what was parsed before it (the last value and a map are kept)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(hostHeader, fc.constantFrom('a.example', 'A.example', 'a.example:80', 'bad host', '')), { minLength: 1, maxLength: 12 }), (raws) => {
+        const forwards = raws.map((raw) => parseHost(raw));
+        const backwards = [...raws].reverse().map((raw) => parseHost(raw)).reverse();
+        assert.deepEqual(forwards, backwards);
+        // Each again, straight after a different value.
+        raws.forEach((raw, i) => {
+          parseHost(raws[(i + 1) % raws.length]);
+          assert.deepEqual(parseHost(raw), forwards[i], JSON.stringify(raw));
+        });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   test('formatHost and parseHost round-trip; ASCII case does not matter', () => {
     fc.assert(
       fc.property(hostHeader, fc.integer({ min: 0, max: 65_535 }), (raw, defaultPort) => {

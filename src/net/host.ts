@@ -11,17 +11,25 @@ export interface HostFacts {
 // (spaces, `@`, `/`, control characters, percent-encoding) is refused as malformed.
 const REG_NAME = /^[a-z0-9](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?$/;
 
-// A server sees the same few Host values over and over; parsed facts are immutable.
+// A server sees the same few Host values over and over; parsed facts are immutable. The last
+// one is compared first: one string comparison touches less memory than a map lookup.
 const parsed = new Map<string, HostFacts | undefined>();
+let lastRaw = '';
+let lastFacts: HostFacts | undefined;
 
 /** Parses a Host header (or `:authority`); undefined when it is malformed. */
 export function parseHost(raw: string | undefined): HostFacts | undefined {
   if (!raw || raw.length > 261) return undefined;
-  const known = parsed.get(raw);
-  if (known !== undefined || parsed.has(raw)) return known;
-  const facts = parseHostUncached(raw);
-  if (parsed.size >= 1024) parsed.clear();
-  parsed.set(raw, facts === undefined ? undefined : Object.freeze(facts));
+  if (raw === lastRaw) return lastFacts;
+  let facts = parsed.get(raw);
+  if (facts === undefined && !parsed.has(raw)) {
+    const fresh = parseHostUncached(raw);
+    facts = fresh === undefined ? undefined : Object.freeze(fresh);
+    if (parsed.size >= 1024) parsed.clear();
+    parsed.set(raw, facts);
+  }
+  lastRaw = raw;
+  lastFacts = facts;
   return facts;
 }
 

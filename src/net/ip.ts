@@ -2,6 +2,8 @@ import { BlockList, isIP } from 'node:net';
 
 /** Socket addresses arrive as `::ffff:1.2.3.4` on dual-stack listeners; rules speak of `1.2.3.4`. */
 export function normalizeIp(ip: string): string {
+  // Without a colon it is IPv4 (or no address at all), which has no letters to lower-case.
+  if (ip.indexOf(':') < 0) return ip;
   // Lower-cased first, so `::FFFF:1.2.3.4` is `1.2.3.4` too, and a normalised address stays as it is.
   const lower = ip.toLowerCase();
   if (lower.startsWith('::ffff:') && isIP(lower.slice(7)) === 4) return lower.slice(7);
