@@ -54,8 +54,8 @@ describe('parapet check', () => {
 });
 
 describe('parapet serve', () => {
-  test('starts, prints its URLs, reloads on SIGHUP, stops on SIGTERM with exit 0', async () => {
-    const { path } = tempConfig('[server.listener.web]\nprotocol = "http"\nbind = "127.0.0.1:0"\n[http]\nheaders = ["X-Generation: 1"]');
+  test('starts, prints its URLs, reloads on SIGHUP (log level included), stops on SIGTERM with exit 0', async () => {
+    const { dir, path } = tempConfig('[server.listener.web]\nprotocol = "http"\nbind = "127.0.0.1:0"\n[http]\nheaders = ["X-Generation: 1"]');
     const child = spawn(process.execPath, [CLI, 'serve', '--config', path], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -76,19 +76,32 @@ describe('parapet serve', () => {
       const first = await fetch(`${url}healthz/live`);
       assert.equal(first.headers.get('x-generation'), '1');
       const port = new URL(url).port;
-      writeFileSync(path, `[server.listener.web]\nprotocol = "http"\nbind = "127.0.0.1:${port}"\n[http]\nheaders = ["X-Generation: 2"]\n`);
-      child.kill('SIGHUP');
-      let generation: string | null = null;
-      for (let i = 0; i < 50 && generation !== '2'; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        generation = (await fetch(`${url}healthz/live`)).headers.get('x-generation');
-      }
-      assert.equal(generation, '2');
+      const reloadTo = async (generation: string, logLevel: string) => {
+        writeFileSync(
+          path,
+          `[server.listener.web]\nprotocol = "http"\nbind = "127.0.0.1:${port}"\n[http]\nheaders = ["X-Generation: ${generation}"]\n` +
+            `[server]\nlog-level = "${logLevel}"\ndata-dir = ${JSON.stringify(join(dir, 'data'))}\n`,
+        );
+        child.kill('SIGHUP');
+        let seen: string | null = null;
+        for (let i = 0; i < 50 && seen !== generation; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          seen = (await fetch(`${url}healthz/live`)).headers.get('x-generation');
+        }
+        assert.equal(seen, generation);
+      };
+      // Request lines follow the reloaded level, both ways.
+      await reloadTo('2', 'warn');
+      assert.equal((await fetch(`${url}robots.txt?at=warn`)).status, 200);
+      await reloadTo('3', 'info');
+      assert.equal((await fetch(`${url}robots.txt?at=info`)).status, 200);
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
       assert.match(out, /"msg":"stopped"/);
       const lines = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
       assert.ok(lines.some((l) => l.msg === 'request' && l.path === '/healthz/live' && l.status === 200 && l.listener === 'web'));
+      // Lines log the path without its query: one line, the one sent at info.
+      assert.equal(lines.filter((l) => l.msg === 'request' && l.path === '/robots.txt').length, 1);
     } finally {
       child.kill('SIGKILL');
     }

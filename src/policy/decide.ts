@@ -91,6 +91,8 @@ export type Answer<X> = (
   extra: readonly string[] | undefined,
   preflight: PreflightAnswer | undefined,
   route?: RouteSettings,
+  /** The complete list when the decision already holds it joined (a cached answer): what `responseHeaderList` would return. */
+  finished?: readonly string[],
 ) => void;
 
 
@@ -283,7 +285,7 @@ export function decide<X extends RequestFacts>(x: X, s: DecisionState, answer: A
   if (policy.cors.mode !== 'off' && isPreflight(x.method, x.origin, x.requestMethod)) {
     const p = policy.cors.preflight(x.origin!, x.requestMethod!, x.requestHeaders);
     const base = policy.baseHeaders[transport];
-    if (p.status === 204) return answer(x, 'preflight', 204, base, undefined, '', p.headers, p);
+    if (p.status === 204) return answer(x, 'preflight', 204, base, undefined, '', p.headers, p, undefined, p.sent?.[transport]);
     return answer(x, 'preflight', p.status, base, PROBLEM_TYPE, problemBody(p.status, `CORS preflight refused: ${p.reason}`), p.headers, p);
   }
   return route(x, s, host, policy.responseHeaders(transport, x.origin), answer);

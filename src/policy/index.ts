@@ -44,7 +44,6 @@ export function compilePolicy(settings: Settings, flat: ReadonlyMap<string, stri
   // An https URL names the public HTTPS address itself; an http one only its host name.
   const https = http.url?.protocol === 'https:';
   const hsts = compileHsts(http.hsts, { fixedAuthority: https ? http.url!.host : undefined, fixedHostname: !https ? http.url?.hostname : undefined });
-  const cors = compileCors(http.cors);
   const forwarded: CompiledForwarded = {
     mode: !http.forwarded.useXForwarded ? 'off' : http.forwarded.trustedProxies ? 'trusted' : 'any',
     trustedProxies: new IpSet(http.forwarded.trustedProxies ?? []),
@@ -56,6 +55,7 @@ export function compilePolicy(settings: Settings, flat: ReadonlyMap<string, stri
     Object.freeze([...configured]),
     Object.freeze([...configured, ...hstsPair]),
   ] as const;
+  const cors = compileCors(http.cors, baseHeaders);
 
   let responseHeaders: CompiledPolicy['responseHeaders'];
   if (cors.mode === 'allowlist') {

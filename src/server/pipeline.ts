@@ -35,6 +35,8 @@ export interface LiveState {
   admin: AdminApi | undefined;
   /** Keep-alive connections to the proxy routes' upstreams; survives reloads. */
   readonly upstreams: UpstreamPools;
+  /** Whether a line is logged per request (log level info or finer); set with the level. */
+  logRequests: boolean;
 }
 
 export interface ListenerContext {
@@ -59,7 +61,7 @@ interface Exchange extends RequestFacts {
  */
 export function createRequestHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function handle(req: Request, res: Response): void {
-    if (refused.has(req.socket)) return;
+    if (isRefused(req.socket)) return;
     const x = exchange(req, res, state, listener, log);
     const policy = state.policy;
     try {
@@ -82,7 +84,7 @@ export function createRequestHandler(state: LiveState, listener: ListenerContext
 export function createUpgradeHandler(state: LiveState, listener: ListenerContext, log: Logger) {
   return function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    if (refused.has(socket)) return void socket.end();
+    if (isRefused(socket)) return void socket.end();
     // The response is made only if the answer is not a joined upgrade (see writeUpgrade).
     const x: UpgradeExchange = Object.assign(exchange(req, undefined as unknown as Response, state, listener, log), { socket, head });
     try {
@@ -99,7 +101,7 @@ interface UpgradeExchange extends Exchange {
   readonly head: Buffer;
 }
 
-const writeUpgrade: Answer<UpgradeExchange> = (x, step, status, base, type, body, extra, preflight, route) => {
+const writeUpgrade: Answer<UpgradeExchange> = (x, step, status, base, type, body, extra, preflight, route, finished) => {
   const req = x.req as IncomingMessage;
   if (step === 'proxy' && route?.target.kind === 'proxy' && req.headers.upgrade?.toLowerCase() === 'websocket') {
     void proxyUpgrade(route.target, { req, socket: x.socket, head: x.head, base, manages: x.state.policy.managesResponseHeader, forwarding: forwardingOf(x) }).then((s) => logRequest(x, s, route.id));
@@ -109,7 +111,7 @@ const writeUpgrade: Answer<UpgradeExchange> = (x, step, status, base, type, body
   res.assignSocket(x.socket as Socket);
   res.shouldKeepAlive = false;
   res.once('finish', () => x.socket.end());
-  write({ ...x, res }, step, status, base, type, body, extra, preflight, route);
+  write({ ...x, res }, step, status, base, type, body, extra, preflight, route, finished);
 };
 
 /** One request's facts for `decide` and what answering it needs (one object: this is per request). */
@@ -119,7 +121,8 @@ function exchange(req: Request, res: Response, state: LiveState, listener: Liste
   const peer = normalizeIp(req.socket.remoteAddress ?? '');
   const client = requestClient(policy, peer, h);
   let url = req.url ?? '/';
-  let rawHost = (h[':authority'] as string | undefined) ?? h.host;
+  // Only HTTP/2 has `:authority` (an HTTP/1.1 header name cannot start with a colon).
+  let rawHost = req.httpVersionMajor === 2 ? ((h[':authority'] as string | undefined) ?? h.host) : h.host;
   if (url.charCodeAt(0) !== 47 /* / */) {
     const absolute = absoluteForm(url);
     if (absolute) {
@@ -147,17 +150,17 @@ function exchange(req: Request, res: Response, state: LiveState, listener: Liste
     res,
     admin: state.admin,
     state,
-    started: log.isLevelEnabled('info') ? performance.now() : 0,
+    started: state.logRequests ? performance.now() : 0,
     log,
   };
 }
 
 /** Writes a decided answer in one `writeHead` call (module-level: no closure per request). */
-const write: Answer<Exchange> = (x, step, status, base, type, body, extra, _preflight, route) => {
+const write: Answer<Exchange> = (x, step, status, base, type, body, extra, _preflight, route, finished) => {
   if (step === 'api') return handOverToApi(x, base);
   if (step === 'proxy' || step === 'static') return handOverToRoute(x, route!, base);
   if ((step === 'malformed-host' || step === 'uri-too-long') && x.res instanceof ServerResponse) closeAfter(x.res);
-  (x.res as ServerResponse).writeHead(status, responseHeaderList(base, extra, type, body));
+  (x.res as ServerResponse).writeHead(status, (finished ?? responseHeaderList(base, extra, type, body)) as string[]);
   if (x.method === 'HEAD' || body === '') x.res.end();
   else x.res.end(body);
   if (step === 'access-error') x.log.error({ method: x.method, path: x.path, ip: x.clientIp }, 'http.allowed-endpoint could not be evaluated; the request was denied');
@@ -172,11 +175,21 @@ const write: Answer<Exchange> = (x, step, status, base, type, body, extra, _pref
  * smuggling the refusal is there to stop (RFC 9112 §11.2).
  */
 const refused = new WeakSet<object>();
+/** Refused connections not yet closed: while there is none, no request pays the set lookup. */
+let refusedOpen = 0;
+
+function isRefused(socket: object): boolean {
+  return refusedOpen > 0 && refused.has(socket);
+}
 
 /** Answers with `Connection: close`, closes once the answer is written, and ignores the rest. */
 function closeAfter(res: ServerResponse): void {
   res.shouldKeepAlive = false;
-  refused.add(res.req.socket);
+  const socket = res.req.socket;
+  if (refused.has(socket)) return;
+  refused.add(socket);
+  refusedOpen++;
+  socket.once('close', () => refusedOpen--);
 }
 
 function logRequest(x: Exchange, status: number, route?: string): void {

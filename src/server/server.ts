@@ -90,6 +90,7 @@ export class ParapetServer {
       admin: undefined,
       upstreams: new UpstreamPools(),
       webadmin: reloadWebAdmin(),
+      logRequests: log.isLevelEnabled('info'),
     };
     const server = new ParapetServer(options, log, state);
     server.store = store;
@@ -199,6 +200,7 @@ export class ParapetServer {
     }
     // Swap everything the pipeline reads at once, then drain the listeners the config dropped.
     if (!this.options.logger) this.log.level = settings.server.logLevel;
+    this.state.logRequests = this.log.isLevelEnabled('info');
     this.state.policy = policy;
     this.listeners = [...kept, ...started];
     for (const running of this.listeners) {

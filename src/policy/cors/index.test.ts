@@ -252,3 +252,40 @@ describe('allowlist (http.cors.allowed-origins)', () => {
     ]);
   });
 });
+
+describe('cached answers', () => {
+  const bases = [['x-plain', '1'], ['x-no-hsts', '2'], ['x-no-hsts', '2', 'strict-transport-security', 'max-age=60']] as const;
+
+  test('a granted answer carries its complete list per transport: the base, then its own headers', () => {
+    for (const settings of [cors({ mode: 'permissive' }), cors({ origins: ['https://admin.example.com'] })]) {
+      const a = compileCors(settings, bases).preflight('https://admin.example.com', 'PUT', 'authorization');
+      assert.equal(a.status, 204);
+      assert.ok(a.sent, `${settings.mode}: no complete lists`);
+      bases.forEach((base, transport) => assert.deepEqual(a.sent![transport], [...base, ...a.headers]));
+    }
+  });
+
+  test('repeats, alternations and look-alike inputs each get the answer computed for their own inputs', () => {
+    const c = compileCors(cors({ origins: ['https://admin.example.com', 'https://*.example.org'], allowedMethods: ['GET', 'PUT'], allowedHeaders: ['Depth'] }), bases);
+    const fresh = () => compileCors(cors({ origins: ['https://admin.example.com', 'https://*.example.org'], allowedMethods: ['GET', 'PUT'], allowedHeaders: ['Depth'] }), bases);
+    // Inputs that differ in one field only, so a cache keyed on too little would mix them up.
+    const inputs: [string, string, string | undefined][] = [
+      ['https://admin.example.com', 'PUT', 'depth'],
+      ['https://admin.example.com', 'PUT', 'depth'],
+      ['https://a.example.org', 'PUT', 'depth'],
+      ['https://admin.example.com', 'PUT', undefined],
+      ['https://admin.example.com', 'PUT', ''],
+      ['https://admin.example.com', 'DELETE', 'depth'],
+      ['https://evil.example', 'PUT', 'depth'],
+      ['https://admin.example.com', 'PUT', 'depth'],
+      ['https://admin.example.com', 'PUT', 'x-other'],
+      ['https://evil.example', 'PUT', 'depth'],
+    ];
+    for (const [origin, method, requested] of inputs) {
+      const got = c.preflight(origin, method, requested);
+      const want = fresh().preflight(origin, method, requested);
+      assert.deepEqual({ ...got }, { ...want }, `${origin} ${method} [${requested}]`);
+    }
+    assert.equal(c.preflight('https://admin.example.com', 'PUT', 'depth'), c.preflight('https://admin.example.com', 'PUT', 'depth'), 'a repeated preflight reuses its answer');
+  });
+});

@@ -33,7 +33,18 @@ export interface PreflightAnswer {
   readonly reason: string;
   /** Flat header list: name, value, name, value… */
   readonly headers: readonly string[];
+  /**
+   * A granted (204) answer's complete header list by transport: the policy's headers for it
+   * (the `bases` given to `compileCors`) followed by `headers`, joined once when the answer is
+   * made, so a repeated preflight is answered without building a list.
+   */
+  readonly sent?: TransportLists;
 }
+
+/** One header list per transport, indexed by the policy's `Transport` (plain, secure without HSTS, secure). */
+export type TransportLists = readonly [readonly string[], readonly string[], readonly string[]];
+
+const NO_BASES: TransportLists = [[], [], []];
 
 export interface CompiledCors {
   readonly mode: CorsMode;
@@ -44,7 +55,8 @@ export interface CompiledCors {
 
 const NONE: readonly string[] = Object.freeze([]);
 
-export function compileCors(s: CorsSettings): CompiledCors {
+/** `bases`: the headers every answer carries besides CORS's own, by transport. */
+export function compileCors(s: CorsSettings, bases: TransportLists = NO_BASES): CompiledCors {
   if (s.mode === 'off') {
     return {
       mode: 'off',
@@ -119,7 +131,9 @@ export function compileCors(s: CorsSettings): CompiledCors {
     ];
     // An allowed origin whose method or headers are refused still gets the lists, so the
     // browser's console names the method or header at fault instead of a missing origin.
-    return { granted, status: 204, reason, headers };
+    Object.freeze(headers);
+    const sent = bases.map((base) => Object.freeze([...base, ...headers])) as unknown as TransportLists;
+    return { granted, status: 204, reason, headers, sent };
   };
 
   // Browsers repeat the same few preflights, and the answer depends only on these inputs, so
@@ -128,13 +142,18 @@ export function compileCors(s: CorsSettings): CompiledCors {
   type ByHeaders = Map<string, PreflightAnswer>;
   const answers = new Map<string, Map<string, ByHeaders>>();
   let kept = 0;
+  // The last answer is checked first: one client's preflights repeat the same request, and
+  // three string comparisons touch less memory than three map lookups.
+  let last: { origin: string; method: string; headers: string; answer: PreflightAnswer } | undefined;
   const cachedPreflight = (origin: string, requestMethod: string, requestHeaders: string | undefined): PreflightAnswer => {
     const originKey = s.mode === 'allowlist' ? origin : '';
     const headersKey = requestHeaders ?? '';
-    const known = answers.get(originKey)?.get(requestMethod)?.get(headersKey);
-    if (known) return known;
-    const answer = preflight(origin, requestMethod, requestHeaders);
-    Object.freeze(answer.headers);
+    if (last !== undefined && last.method === requestMethod && last.headers === headersKey && last.origin === originKey) return last.answer;
+    const answer = answers.get(originKey)?.get(requestMethod)?.get(headersKey) ?? remember(originKey, requestMethod, headersKey, preflight(origin, requestMethod, requestHeaders));
+    last = { origin: originKey, method: requestMethod, headers: headersKey, answer };
+    return answer;
+  };
+  const remember = (originKey: string, requestMethod: string, headersKey: string, answer: PreflightAnswer): PreflightAnswer => {
     if (originKey.length + requestMethod.length + headersKey.length <= 1024) {
       if (kept >= 512) {
         answers.clear();
