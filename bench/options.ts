@@ -12,9 +12,9 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --duration SECONDS     measured run length per server and scenario (default 6)
-  --warmup SECONDS       unmeasured run before each measured one (default 2)
-  --rounds N             repeat every measurement N times, report medians (default 3)
+  --duration SECONDS     measured run length per server and scenario (default 3)
+  --warmup SECONDS       unmeasured run before each measured one (default 1)
+  --rounds N             repeat every measurement N times, report medians and their interval (default 6)
   --connections N        keep-alive connections held open by the load generator (default 50)
   --only a,b             scenarios to run: plain, tls, hsts, preflight, cors, guarded, proxy, reload (default all)
   --load wrk|autocannon  load generator (default: wrk when installed)
@@ -37,9 +37,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const load = values.load ?? 'auto';
   if (load !== 'auto' && load !== 'wrk' && load !== 'autocannon') throw new Error(`--load must be wrk or autocannon, not ${load}`);
   return {
-    durationSeconds: positiveInteger('--duration', values.duration, 6),
-    warmupSeconds: positiveInteger('--warmup', values.warmup, 2, { allowZero: true }),
-    rounds: positiveInteger('--rounds', values.rounds, 3),
+    durationSeconds: positiveInteger('--duration', values.duration, 3),
+    warmupSeconds: positiveInteger('--warmup', values.warmup, 1, { allowZero: true }),
+    rounds: positiveInteger('--rounds', values.rounds, 6),
     connections: positiveInteger('--connections', values.connections, 50),
     only: values.only?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
     loadGenerator: load,

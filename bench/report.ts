@@ -2,7 +2,7 @@
 // it as a table and shapes it for bench/results/latest.json.
 import { totalErrors, type LoadResult } from './load.js';
 import { NAMED_RATIOS, probeKey, scenarioProbes, type NamedRatio, type Probe, type Scenario, type ServerId } from './plan.js';
-import { median, pairedRatio, spread } from './stats.js';
+import { median, medianInterval, pairedRatio, roundRatios, spread, type MedianInterval } from './stats.js';
 
 /** One measured run: what the load generator saw, and what the server spent. */
 export interface RunResult extends LoadResult {
@@ -57,8 +57,18 @@ export interface RatioSummary {
   /** From server CPU per request: steadier when the machine is shared. */
   readonly valueByCpu: number | null;
   readonly target: string | undefined;
-  /** undefined when the ratio has no target or was not measured. */
-  readonly met: boolean | undefined;
+  /**
+   * The 95% confidence interval of `value` over the rounds (`medianInterval`): on a shared
+   * machine single rounds disagree widely, and the interval says how far the median can be
+   * trusted. null when not measured.
+   */
+  readonly interval: MedianInterval | null;
+  /**
+   * Judged on the interval: `met` when all of it meets the target, `missed` when none of it
+   * does, `unsure` when the target lies inside it (more rounds narrow it). undefined when
+   * the ratio has no target or was not measured.
+   */
+  readonly verdict: 'met' | 'missed' | 'unsure' | undefined;
   /** Why a side could not be measured here, e.g. `nginx is not installed`. */
   readonly notMeasured?: string;
 }
@@ -132,16 +142,25 @@ export function summarize(scenarios: readonly Scenario[], measurements: Measurem
       const sides = [r.numerator, r.denominator];
       const reason = sides.map((p) => notMeasured.get(p.server)).find((why) => why !== undefined);
       if (reason === undefined || !sides.every((p) => summaryOf(p) !== undefined || notMeasured.has(p.server))) return [];
-      return [{ id: r.id, title: r.title, kind: r.kind, value: null, valueByCpu: null, target: describeTarget(r), met: undefined, notMeasured: reason }];
+      return [{ id: r.id, title: r.title, kind: r.kind, value: null, valueByCpu: null, target: describeTarget(r), interval: null, verdict: undefined, notMeasured: reason }];
     }
     const { byThroughput, byCpu } = ratios(num.rounds, den.rounds);
     const value = r.kind === 'ratio' ? byThroughput : 1 - byThroughput;
     const valueByCpu = byCpu === null ? null : r.kind === 'ratio' ? byCpu : 1 - byCpu;
-    const met = r.target?.atLeast !== undefined ? value >= r.target.atLeast : r.target?.below !== undefined ? value < r.target.below : undefined;
-    return [{ id: r.id, title: r.title, kind: r.kind, value, valueByCpu, target: describeTarget(r), met }];
+    const ofRatio = medianInterval(roundRatios(throughput(num.rounds), throughput(den.rounds)));
+    // A cost is 1 − ratio: its interval is the ratio's, turned around.
+    const interval = r.kind === 'ratio' ? ofRatio : { low: 1 - ofRatio.high, high: 1 - ofRatio.low, coverage: ofRatio.coverage };
+    return [{ id: r.id, title: r.title, kind: r.kind, value, valueByCpu, target: describeTarget(r), interval, verdict: judge(r, interval) }];
   });
 
   return { scenarios: scenarioSummaries, ratios: named, probes: [...probes.values()] };
+}
+
+function judge(r: NamedRatio, interval: MedianInterval): RatioSummary['verdict'] {
+  const { atLeast, below } = r.target ?? {};
+  if (atLeast !== undefined) return interval.low >= atLeast ? 'met' : interval.high < atLeast ? 'missed' : 'unsure';
+  if (below !== undefined) return interval.high < below ? 'met' : interval.low >= below ? 'missed' : 'unsure';
+  return undefined;
 }
 
 function describeTarget(r: NamedRatio): string | undefined {
@@ -183,14 +202,25 @@ export function formatSummary(summary: Summary): string {
   lines.push('', 'Scenarios:');
   for (const s of summary.scenarios) lines.push(`  ${s.id.padEnd(10)} ${s.title}`);
 
-  lines.push('', 'Named ratios (median of per-round ratios; targets judged on req/s, the CPU column is the cross-check):');
+  lines.push(
+    '',
+    'Named ratios (median of per-round ratios, and its confidence interval over the rounds; targets judged on req/s',
+    'against the whole interval: met, MISSED, or unsure when the target lies inside it; the CPU column is the cross-check):',
+  );
   const titleWidth = Math.max(0, ...summary.ratios.map((r) => r.title.length));
-  lines.push(`  ${''.padEnd(titleWidth)}  ${'req/s'.padStart(6)}  ${'cpu'.padStart(6)}  target`);
-  for (const r of summary.ratios) {
-    const verdict = r.notMeasured !== undefined ? `not measured: ${r.notMeasured}` : r.met === undefined ? '' : r.met ? 'met' : 'MISSED';
+  const coverage = summary.ratios.find((r) => r.interval !== null)?.interval?.coverage;
+  const intervalTitle = coverage === undefined ? 'interval' : `${Math.floor(coverage * 100)}% interval`;
+  const intervals = summary.ratios.map((r) => (r.interval === null ? '–' : `${formatValue(r.kind, r.interval.low)} – ${formatValue(r.kind, r.interval.high)}`));
+  const intervalWidth = Math.max(intervalTitle.length, ...intervals.map((i) => i.length));
+  lines.push(`  ${''.padEnd(titleWidth)}  ${'req/s'.padStart(6)}  ${intervalTitle.padStart(intervalWidth)}  ${'cpu'.padStart(6)}  target`);
+  summary.ratios.forEach((r, i) => {
+    const verdict = r.notMeasured !== undefined ? `not measured: ${r.notMeasured}` : r.verdict === undefined ? '' : r.verdict === 'missed' ? 'MISSED' : r.verdict;
     const value = orDash(r.value, (v) => formatValue(r.kind, v));
     const cpu = orDash(r.valueByCpu, (v) => formatValue(r.kind, v));
-    lines.push(`  ${r.title.padEnd(titleWidth)}  ${value.padStart(6)}  ${cpu.padStart(6)}  ${(r.target ?? '').padEnd(7)} ${verdict}`.trimEnd());
+    lines.push(`  ${r.title.padEnd(titleWidth)}  ${value.padStart(6)}  ${intervals[i]!.padStart(intervalWidth)}  ${cpu.padStart(6)}  ${(r.target ?? '').padEnd(7)} ${verdict}`.trimEnd());
+  });
+  if (coverage !== undefined && coverage < 0.95) {
+    lines.push(`  (with ${coverage === 0 ? 'one round' : 'so few rounds'} the interval is the rounds' whole range; --rounds 6 or more makes it a 95% interval)`);
   }
   return lines.join('\n');
 }
