@@ -96,15 +96,9 @@ export type Answer<X> = (
 ) => void;
 
 
-/** Request headers as node presents them (it has already parsed them before the handler runs). */
-export type HeaderMap = { readonly [name: string]: string | string[] | undefined };
-
-const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
-
 /** The client behind the socket, when forwarded headers are believed at all. */
-export function requestClient(policy: CompiledPolicy, peer: string, h: HeaderMap): ClientFacts | undefined {
+export function requestClient(policy: CompiledPolicy, peer: string, forwarded: ForwardedHeaders): ClientFacts | undefined {
   if (policy.forwarded.mode === 'off') return undefined;
-  const forwarded: ForwardedHeaders = { forwarded: one(h.forwarded), xForwardedFor: one(h['x-forwarded-for']), xForwardedProto: one(h['x-forwarded-proto']) };
   return resolveClient(peer, forwarded, policy.forwarded);
 }
 

@@ -9,6 +9,7 @@ import type { PreflightAnswer } from './cors/index.js';
 import { webAdminAssets } from '../admin/web/assets.js';
 import { decide, isSecure, requestClient, responseHeaderList, transportOf, type RequestFacts, type Step } from './decide.js';
 import { parseHost } from '../net/host.js';
+import { decisionHeadersOf } from '../net/request-headers.js';
 import { Transport, type CompiledPolicy } from './index.js';
 import type { RateCounter } from './ratelimit/index.js';
 import type { RouteSettings } from '../config/routes.js';
@@ -85,7 +86,7 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
   if (r.host !== undefined) headers.set('host', r.host);
   if (!headers.has('host')) headers.set('host', settings.http.url?.host ?? settings.server.hostname);
   const rawHeaders = [...headers].flat();
-  const h = Object.fromEntries(headers);
+  const h = decisionHeadersOf(Object.fromEntries(headers));
 
   const peer = normalizeIp(r.ip);
   const client = requestClient(policy, peer, h);
@@ -100,8 +101,8 @@ export function explain(policy: CompiledPolicy, r: ExplainRequest): Explanation 
     httpVersion: '1.1',
     secure: isSecure(listenerTls, client),
     origin: h.origin,
-    requestMethod: h['access-control-request-method'],
-    requestHeaders: h['access-control-request-headers'],
+    requestMethod: h.requestMethod,
+    requestHeaders: h.requestHeaders,
     clientIp: client?.ip ?? peer,
     listener: settings.listeners.find((l) => l.tls === listenerTls)?.id ?? '',
     connection: { localPort: settings.listeners.find((l) => l.tls === listenerTls)?.binds[0]?.port ?? 0 },

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { parseHost } from '../net/host.js';
 import { normalizeIp } from '../net/ip.js';
+import { decisionHeaders, decisionHeadersOf } from '../net/request-headers.js';
 import { absoluteForm } from '../net/target.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import { decide, isSecure, requestClient, responseHeaderList, transportOf, type Answer, type RequestFacts } from '../policy/decide.js';
@@ -117,12 +118,12 @@ const writeUpgrade: Answer<UpgradeExchange> = (x, step, status, base, type, body
 /** One request's facts for `decide` and what answering it needs (one object: this is per request). */
 function exchange(req: Request, res: Response, state: LiveState, listener: ListenerContext, log: Logger): Exchange {
   const policy = state.policy;
-  const h = req.headers;
+  // HTTP/2's headers arrive as an object; HTTP/1.x's are read without building one.
+  const h = req.httpVersionMajor === 2 ? decisionHeadersOf(req.headers) : decisionHeaders(req.rawHeaders);
   const peer = normalizeIp(req.socket.remoteAddress ?? '');
   const client = requestClient(policy, peer, h);
   let url = req.url ?? '/';
-  // Only HTTP/2 has `:authority` (an HTTP/1.1 header name cannot start with a colon).
-  let rawHost = req.httpVersionMajor === 2 ? ((h[':authority'] as string | undefined) ?? h.host) : h.host;
+  let rawHost = h.host;
   if (url.charCodeAt(0) !== 47 /* / */) {
     const absolute = absoluteForm(url);
     if (absolute) {
@@ -139,8 +140,8 @@ function exchange(req: Request, res: Response, state: LiveState, listener: Liste
     httpVersion: req.httpVersion,
     secure: isSecure(listener.tls, client),
     origin: h.origin,
-    requestMethod: h['access-control-request-method'] as string | undefined,
-    requestHeaders: h['access-control-request-headers'] as string | undefined,
+    requestMethod: h.requestMethod,
+    requestHeaders: h.requestHeaders,
     peer,
     clientIp: client?.ip ?? peer,
     listener: listener.id,
