@@ -7,6 +7,8 @@ export interface BenchOptions {
   readonly connections: number;
   readonly only: readonly string[] | undefined;
   readonly loadGenerator: 'auto' | 'wrk' | 'autocannon';
+  /** Load one server at a time instead of a group's servers at once. */
+  readonly oneAtATime: boolean;
   readonly help: boolean;
 }
 
@@ -18,6 +20,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --connections N        keep-alive connections held open by the load generator (default 50)
   --only a,b             scenarios to run: plain, tls, hsts, preflight, cors, guarded, proxy, reload (default all)
   --load wrk|autocannon  load generator (default: wrk when installed)
+  --one-at-a-time        load one server at a time (default: the servers compared with each
+                         other are loaded at once, sharing the server CPU, except the proxies)
   --help`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -30,6 +34,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       connections: { type: 'string' },
       only: { type: 'string' },
       load: { type: 'string' },
+      'one-at-a-time': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -43,6 +48,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     connections: positiveInteger('--connections', values.connections, 50),
     only: values.only?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
     loadGenerator: load,
+    oneAtATime: values['one-at-a-time'] ?? false,
     help: values.help ?? false,
   };
 }

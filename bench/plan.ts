@@ -127,6 +127,11 @@ export interface Scenario {
   readonly request: RequestKind;
   /** The first is the yardstick the others are compared with (bare, or the upstream for proxies). */
   readonly servers: readonly ServerId[];
+  /**
+   * Its servers are measured one after the other even when the others' are measured at once:
+   * here they all depend on one more process (the upstream), which would be shared.
+   */
+  readonly oneAtATime?: true;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -142,6 +147,7 @@ export const SCENARIOS: readonly Scenario[] = [
     transport: 'plain',
     request: 'proxied',
     servers: ['upstream', 'parapet-proxy', 'fastify-proxy', 'nginx'],
+    oneAtATime: true,
   },
   { id: 'reload', title: 'GET /healthz/live, keep-alive, HTTP/1.1 over TLS, with a SIGHUP reload every 200 ms and without', transport: 'tls', request: 'get', servers: ['bare', 'parapet', 'parapet-reloading'] },
 ];
@@ -216,22 +222,40 @@ const SERVER_ORDER: readonly ServerId[] = [
   'nginx',
 ];
 
+/** Probes measured together: one transport and request, so every named ratio falls within one. */
+export interface ProbeGroup {
+  readonly probes: readonly Probe[];
+  /** Whether the group's servers may be loaded at the same time (see `Scenario.oneAtATime`). */
+  readonly together: boolean;
+}
+
 /**
- * The probes of the chosen scenarios in measuring order, without repeats, grouped by
- * transport and request so that slow drift on the machine hits both sides of a ratio alike.
+ * The probes of the chosen scenarios, without repeats, grouped by transport and request.
+ * A group is measured at once when it can be, so that whatever else the machine is doing
+ * hits both sides of a ratio alike; otherwise its probes run one after the other, partners
+ * next to each other.
  */
-export function measuringOrder(scenarios: readonly Scenario[]): Probe[] {
-  const groups = new Map<string, Set<ServerId>>();
+export function measuringGroups(scenarios: readonly Scenario[]): ProbeGroup[] {
+  const groups = new Map<string, { servers: Set<ServerId>; together: boolean }>();
   for (const s of scenarios) {
-    const group = `${s.transport}/${s.request}`;
-    const servers = groups.get(group) ?? new Set<ServerId>();
-    for (const id of s.servers) servers.add(id);
-    groups.set(group, servers);
+    const key = `${s.transport}/${s.request}`;
+    const group = groups.get(key) ?? { servers: new Set<ServerId>(), together: true };
+    for (const id of s.servers) group.servers.add(id);
+    if (s.oneAtATime) group.together = false;
+    groups.set(key, group);
   }
-  return [...groups].flatMap(([group, servers]) => {
-    const [transport, request] = group.split('/') as [TransportName, RequestKind];
-    return SERVER_ORDER.filter((id) => servers.has(id)).map((server) => ({ server, transport, request }));
+  return [...groups].map(([key, { servers, together }]) => {
+    const [transport, request] = key.split('/') as [TransportName, RequestKind];
+    return { probes: SERVER_ORDER.filter((id) => servers.has(id)).map((server) => ({ server, transport, request })), together };
   });
+}
+
+/**
+ * What each run of the load generator covers: a whole group at once where it may be, else
+ * one probe (`oneAtATime` forces the latter everywhere).
+ */
+export function measuringSlots(groups: readonly ProbeGroup[], oneAtATime: boolean): Probe[][] {
+  return groups.flatMap((g) => (g.together && !oneAtATime ? [[...g.probes]] : g.probes.map((p) => [p])));
 }
 
 export function selectScenarios(only: readonly string[] | undefined): Scenario[] {

@@ -1,6 +1,7 @@
 // `npm run bench`: starts every server under test as its own pinned process, checks each
-// answers correctly, drives the same load at each in interleaved rounds, prints the table
-// and the named ratios, writes bench/results/latest.json, and stops everything it started.
+// answers correctly, loads the servers compared with each other at the same time, in rounds,
+// prints the table and the named ratios, writes bench/results/latest.json, and stops
+// everything it started.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { autocannonGenerator, totalErrors, wrkAvailable, wrkGenerator, type Load
 import { findNginx, nginxVersion } from './nginx.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { createBenchCertificate, type BenchCertificate } from './pki.js';
-import { measuringOrder, probeKey, selectScenarios, SERVERS, type Probe, type ServerId } from './plan.js';
+import { measuringGroups, measuringSlots, probeKey, selectScenarios, SERVERS, type Probe, type ServerId } from './plan.js';
 import { ChildProcesses, pinningAvailable } from './processes.js';
 import { startReloads, unsuccessfulReloads } from './reloads.js';
 import { formatSummary, summarize, type RunResult } from './report.js';
@@ -33,28 +34,29 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const scenarios = selectScenarios(options.only);
-  const planned = measuringOrder(scenarios);
-  const wanted = new Set(planned.map((p) => p.server));
+  const planned = measuringGroups(scenarios);
+  const wanted = new Set(planned.flatMap((g) => g.probes.map((p) => p.server)));
   const nginx = wanted.has('nginx') ? findNginx() : undefined;
   // Servers that cannot run here are skipped with a note, never a failed run.
   const notMeasured = unavailableServers(wanted, nginx);
-  const order = planned.filter((p) => !notMeasured.has(p.server));
-  const serverIds = [...new Set(order.map((p) => p.server))];
+  const groups = planned.map((g) => ({ ...g, probes: g.probes.filter((p) => !notMeasured.has(p.server)) })).filter((g) => g.probes.length > 0);
+  const slots = measuringSlots(groups, options.oneAtATime);
+  const serverIds = [...new Set(slots.flat().map((p) => p.server))];
 
   const pin = pinningAvailable();
   const children = new ChildProcesses(pin);
   const workDir = mkdtempSync(join(tmpdir(), 'parapet-bench-'));
   const cleanup = installCleanup(children, workDir);
   const runSeconds = options.warmupSeconds + options.durationSeconds;
-  const plannedSeconds = options.rounds * order.length * runSeconds;
-  const budgetSeconds = plannedSeconds + options.rounds * order.length * SLACK_PER_RUN_SECONDS + SLACK_TOTAL_SECONDS;
+  const plannedSeconds = options.rounds * slots.length * runSeconds;
+  const budgetSeconds = plannedSeconds + options.rounds * slots.length * SLACK_PER_RUN_SECONDS + SLACK_TOTAL_SECONDS;
   const watchdog = setTimeout(() => void cleanup.abort(`time budget of ${budgetSeconds} s exceeded`, 1), budgetSeconds * 1000);
   watchdog.unref();
 
   try {
     const generator = chooseGenerator(options, children, workDir);
     const startLoad = loadavg();
-    printPreamble(options, generator, pin, order.length, plannedSeconds, startLoad);
+    printPreamble(options, generator, pin, slots, plannedSeconds, startLoad);
     for (const [id, reason] of notMeasured) log(`note: ${id} is not measured: ${reason}; its ratios are reported as not measured`);
     const certificate = await createBenchCertificate(workDir);
     const fleet = await startFleet(
@@ -63,8 +65,11 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     log(`started ${serverIds.join(', ')} on CPU ${SERVER_CPU}`);
 
-    const { measurements, verification } = await runRounds(order, fleet, generator, certificate, options);
+    const { measurements, verification } = await runRounds(slots, fleet, generator, certificate, options);
     const summary = summarize(scenarios, measurements, notMeasured);
+    if (slots.some((slot) => slot.length > 1)) {
+      process.stdout.write(`\nreq/s of servers measured at once are their shares of CPU ${SERVER_CPU}; the ratios and cpu µs/req compare them.\n`);
+    }
     process.stdout.write(`\n${formatSummary(summary)}\n`);
     printVerification(verification);
     const endLoad = loadavg();
@@ -98,7 +103,7 @@ interface RoundsOutcome {
 }
 
 async function runRounds(
-  order: readonly Probe[],
+  slots: readonly (readonly Probe[])[],
   fleet: ReadonlyMap<string, RunningServer>,
   generator: LoadGenerator,
   certificate: BenchCertificate,
@@ -108,32 +113,54 @@ async function runRounds(
   const verification = new Map<string, VerifiedResponse>();
   for (let round = 1; round <= options.rounds; round++) {
     // Alternate the direction so no server always runs first or last in a round.
-    const roundOrder = round % 2 === 1 ? order : [...order].reverse();
-    for (const probe of roundOrder) {
-      const key = probeKey(probe);
-      const server = fleet.get(probe.server)!;
-      const request = probeRequest(probe, server);
-      verification.set(key, await verifyResponse(verifyTarget(probe, server, request, certificate)));
-      const everyMs = server.definition.reloadEveryMs;
-      // Reloads run through the warm-up too, so the measured run sees them in their steady state.
-      const reloads = everyMs === undefined ? undefined : startReloads(server.child, everyMs);
-      let result: RunResult;
-      let reloadsSent = 0;
-      try {
-        if (options.warmupSeconds > 0) await generator.run(loadSpec(request, options.connections, options.warmupSeconds));
-        result = await measure(generator, loadSpec(request, options.connections, options.durationSeconds), server);
-      } finally {
-        reloadsSent = reloads?.stop() ?? 0;
-      }
-      checkRun(key, server, result);
-      if (reloads) checkReloads(key, server, result, reloadsSent);
-      measurements.set(key, [...(measurements.get(key) ?? []), result]);
-      const cpu = result.serverCpuUsPerRequest === null ? '' : `  server cpu ${result.serverCpuUsPerRequest.toFixed(1)} µs/req`;
-      const sent = reloads ? `  ${reloadsSent} reloads` : '';
-      log(`round ${round}/${options.rounds}  ${key.padEnd(34)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms${cpu}${sent}`);
+    const roundSlots = round % 2 === 1 ? slots : [...slots].reverse();
+    for (const slot of roundSlots) {
+      const runs = slot.map((probe) => {
+        const server = fleet.get(probe.server)!;
+        return { probe, key: probeKey(probe), server, request: probeRequest(probe, server) };
+      });
+      for (const r of runs) verification.set(r.key, await verifyResponse(verifyTarget(r.probe, r.server, r.request, certificate)));
+      const results = await loadAtOnce(runs, generator, options);
+      runs.forEach((r, i) => {
+        const { result, reloadsSent } = results[i]!;
+        measurements.set(r.key, [...(measurements.get(r.key) ?? []), result]);
+        const cpu = result.serverCpuUsPerRequest === null ? '' : `  server cpu ${result.serverCpuUsPerRequest.toFixed(1)} µs/req`;
+        const sent = r.server.definition.reloadEveryMs === undefined ? '' : `  ${reloadsSent} reloads`;
+        const shared = runs.length > 1 ? `  (${runs.length} at once)` : '';
+        log(`round ${round}/${options.rounds}  ${r.key.padEnd(34)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms${cpu}${sent}${shared}`);
+      });
     }
   }
   return { measurements, verification };
+}
+
+interface SlotRun {
+  readonly key: string;
+  readonly server: RunningServer;
+  readonly request: ReturnType<typeof probeRequest>;
+}
+
+/**
+ * Warms up, then measures, every run of a slot at the same time: one load generator each,
+ * started together, so a slow second on the machine falls on all of them.
+ */
+async function loadAtOnce(runs: readonly SlotRun[], generator: LoadGenerator, options: BenchOptions): Promise<{ result: RunResult; reloadsSent: number }[]> {
+  // Reloads run through the warm-up too, so the measured run sees them in their steady state.
+  const reloads = runs.map((r) => (r.server.definition.reloadEveryMs === undefined ? undefined : startReloads(r.server.child, r.server.definition.reloadEveryMs)));
+  let results: RunResult[];
+  let sent: number[] = [];
+  try {
+    if (options.warmupSeconds > 0) await Promise.all(runs.map((r) => generator.run(loadSpec(r.request, options.connections, options.warmupSeconds))));
+    results = await Promise.all(runs.map((r) => measure(generator, loadSpec(r.request, options.connections, options.durationSeconds), r.server)));
+  } finally {
+    sent = reloads.map((r) => r?.stop() ?? 0);
+  }
+  return runs.map((r, i) => {
+    const result = results[i]!;
+    checkRun(r.key, r.server, result);
+    if (reloads[i]) checkReloads(r.key, r.server, result, sent[i]!);
+    return { result, reloadsSent: sent[i]! };
+  });
 }
 
 async function measure(generator: LoadGenerator, spec: LoadSpec, server: RunningServer): Promise<RunResult> {
@@ -199,10 +226,12 @@ function installCleanup(children: ChildProcesses, workDir: string): Cleanup {
   return { done, abort };
 }
 
-function printPreamble(options: BenchOptions, generator: LoadGenerator, pin: boolean, probes: number, plannedSeconds: number, load: number[]): void {
+function printPreamble(options: BenchOptions, generator: LoadGenerator, pin: boolean, slots: readonly (readonly Probe[])[], plannedSeconds: number, load: number[]): void {
+  const probes = slots.reduce((n, slot) => n + slot.length, 0);
+  const together = slots.filter((slot) => slot.length > 1).length;
   log(
-    `${probes} measurements × ${options.rounds} rounds, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, ` +
-      `${options.connections} connections, ${generator.name}: about ${formatDuration(plannedSeconds)}`,
+    `${probes} measurements in ${slots.length} runs${together > 0 ? ` (${together} of them load several servers at once)` : ''} × ${options.rounds} rounds, ` +
+      `${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, ${options.connections} connections per server, ${generator.name}: about ${formatDuration(plannedSeconds)}`,
   );
   if (pin) log(`servers pinned to CPU ${SERVER_CPU}, ${generator.name} to CPU ${LOAD_CPU}`);
   else log(`warning: no pinning (taskset missing or fewer than 2 CPUs, have ${availableParallelism()}); server and load generator compete for CPU`);
