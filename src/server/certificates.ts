@@ -2,7 +2,6 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import selfsigned from 'selfsigned';
 import type { CertificateSettings } from '../config/certificates.js';
 import { certificateNames } from '../config/certificates.js';
 
@@ -89,6 +88,8 @@ export async function ensureSelfSigned(dataDir: string, hostname: string): Promi
     /* missing or unreadable: make a new one */
   }
   const notAfterDate = new Date(Date.now() + 365 * 86_400_000);
+  // Loaded only here: its X.509 stack is large, and a config with certificates never needs it.
+  const { default: selfsigned } = await import('selfsigned');
   const generated = await selfsigned.generate([{ name: 'commonName', value: names[0]! }], {
     keyType: 'ec',
     algorithm: 'sha256',

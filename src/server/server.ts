@@ -164,6 +164,8 @@ export class ParapetServer {
     if (needsSelfSigned) selfSigned = await ensureSelfSigned(resolve(settings.server.dataDir), settings.server.hostname);
     const certificates = settings.listeners.some((l) => l.tls) ? new CertificateStore(settings.certificates, selfSigned, this.certificates) : undefined;
     const policy = compilePolicy(settings, flat);
+    const proxied = settings.http.routes.flatMap((r): ProxyTarget[] => (r.target.kind === 'proxy' ? [r.target] : []));
+    await UpstreamPools.prepare(proxied);
 
     if (certificates) this.certificates = certificates;
     const kept: RunningListener[] = [];
@@ -208,7 +210,7 @@ export class ParapetServer {
       running.certificatesChanged();
     }
     this.state.httpsPort = this.httpsPort();
-    this.state.upstreams.retain(settings.http.routes.flatMap((r): ProxyTarget[] => (r.target.kind === 'proxy' ? [r.target] : [])));
+    this.state.upstreams.retain(proxied);
     if (this.state.ready) for (const s of started) this.log.info({ listener: s.settings.id, urls: s.urls() }, `listening on ${s.urls().join(' ')}`);
     await Promise.all(retired.map((r) => r.close(settings.server.shutdownTimeoutMs)));
   }

@@ -1,5 +1,9 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { ProxyTarget } from '../../config/routes.js';
+
+type PoolConstructor = typeof Pool;
+/** undici, loaded by `prepare` once a config has proxy routes: most configs never need it. */
+let PoolClass: PoolConstructor | undefined;
 
 /** Idle keep-alive connections to an upstream are kept this long (nginx keeps its own 60 s). */
 const KEEP_ALIVE_MS = 30_000;
@@ -13,6 +17,11 @@ export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
 
+  /** Loads the HTTP client before a config whose routes proxy is applied (`for` is synchronous). */
+  static async prepare(targets: readonly ProxyTarget[]): Promise<void> {
+    if (targets.length > 0 && PoolClass === undefined) PoolClass = (await import('undici')).Pool;
+  }
+
   /** The pool each compiled target last resolved to: the per-request lookup builds no key. */
   private readonly byTarget = new WeakMap<ProxyTarget, Pool>();
 
@@ -23,7 +32,8 @@ export class UpstreamPools {
     let pool = this.pools.get(key);
     if (!pool) {
       if (this.closed) throw new Error('the upstream pools are closed');
-      pool = new Pool(target.upstream.origin, {
+      if (PoolClass === undefined) throw new Error('UpstreamPools.prepare was not awaited for this config');
+      pool = new PoolClass(target.upstream.origin, {
         connect: { timeout: target.connectTimeoutMs, ...(target.ca !== undefined ? { ca: target.ca } : {}) },
         keepAliveTimeout: KEEP_ALIVE_MS,
         keepAliveMaxTimeout: KEEP_ALIVE_MS,
