@@ -250,12 +250,32 @@ export function measuringGroups(scenarios: readonly Scenario[]): ProbeGroup[] {
   });
 }
 
+/** A slot's servers are measured at the same time; its key names them in order. */
+export const slotKey = (slot: readonly Probe[]): string => slot.map(probeKey).join(' + ');
+
 /**
- * What each run of the load generator covers: a whole group at once where it may be, else
- * one probe (`oneAtATime` forces the latter everywhere).
+ * What each run of the load generator covers. In a group measured at once: every pair of
+ * servers that a named ratio or a scenario's "vs" column compares, two at a time (more at
+ * once would measure the cost of switching between them more than the servers). Otherwise,
+ * and everywhere with `oneAtATime`, a single probe.
  */
-export function measuringSlots(groups: readonly ProbeGroup[], oneAtATime: boolean): Probe[][] {
-  return groups.flatMap((g) => (g.together && !oneAtATime ? [[...g.probes]] : g.probes.map((p) => [p])));
+export function measuringSlots(scenarios: readonly Scenario[], groups: readonly ProbeGroup[], oneAtATime: boolean): Probe[][] {
+  return groups.flatMap((g): Probe[][] => {
+    if (!g.together || oneAtATime) return g.probes.map((p) => [p]);
+    const inGroup = (p: Probe) => g.probes.some((q) => probeKey(q) === probeKey(p));
+    const pairs = new Map<string, Probe[]>();
+    const add = (yardstick: Probe, other: Probe) => {
+      if (!inGroup(yardstick) || !inGroup(other)) return;
+      const key = [probeKey(yardstick), probeKey(other)].sort().join(' + ');
+      if (!pairs.has(key)) pairs.set(key, [yardstick, other]);
+    };
+    for (const s of scenarios) {
+      const [first, ...others] = scenarioProbes(s);
+      for (const other of others) add(first!, other);
+    }
+    for (const r of NAMED_RATIOS) add(r.denominator, r.numerator);
+    return [...pairs.values()];
+  });
 }
 
 export function selectScenarios(only: readonly string[] | undefined): Scenario[] {

@@ -10,11 +10,13 @@ export interface RunResult extends LoadResult {
   readonly serverCpuUsPerRequest: number | null;
 }
 
-/** Every round's result for each probe, in round order. */
-export type Measurements = ReadonlyMap<string, readonly RunResult[]>;
+/** Every round's result for each probe, in round order, by the slot (`slotKey`) it was measured in. */
+export type Measurements = ReadonlyMap<string, ReadonlyMap<string, readonly RunResult[]>>;
 
 export interface ProbeSummary {
   readonly key: string;
+  /** The probes measured at the same time as this one (`slotKey`). */
+  readonly slot: string;
   readonly probe: Probe;
   readonly medianRequestsPerSecond: number;
   readonly medianP99Ms: number;
@@ -93,18 +95,35 @@ function ratios(a: readonly RunResult[], b: readonly RunResult[]): { byThroughpu
   return { byThroughput: pairedRatio(throughput(a), throughput(b)), byCpu: cpuA && cpuB ? pairedRatio(cpuB, cpuA) : null };
 }
 
+/**
+ * The rounds of two probes to compare: from a slot that measured both at once, else each
+ * from a slot of its own (measured one after the other). undefined when a side is missing.
+ */
+function compared(measurements: Measurements, a: Probe, b: Probe): [readonly RunResult[], readonly RunResult[]] | undefined {
+  const ka = probeKey(a);
+  const kb = probeKey(b);
+  for (const bySlot of measurements.values()) {
+    const ra = bySlot.get(ka);
+    const rb = bySlot.get(kb);
+    if (ra && rb && ra.length > 0 && rb.length > 0) return [ra, rb];
+  }
+  const alone = (k: string) => [...measurements.values()].find((bySlot) => bySlot.size === 1 && (bySlot.get(k)?.length ?? 0) > 0)?.get(k);
+  const ra = alone(ka);
+  const rb = alone(kb);
+  return ra && rb ? [ra, rb] : undefined;
+}
+
 /** `notMeasured`: servers of the chosen scenarios that could not run here, with the reason. */
 export function summarize(scenarios: readonly Scenario[], measurements: Measurements, notMeasured: ReadonlyMap<ServerId, string> = new Map()): Summary {
-  const probes = new Map<string, ProbeSummary>();
-  const summaryOf = (p: Probe): ProbeSummary | undefined => {
-    const key = probeKey(p);
-    const rounds = measurements.get(key);
-    if (!rounds || rounds.length === 0) return undefined;
-    if (!probes.has(key)) {
+  const probes: ProbeSummary[] = [];
+  for (const [slot, bySlot] of measurements) {
+    for (const [key, rounds] of bySlot) {
       const cpu = cpuPerRequest(rounds);
-      probes.set(key, {
+      const [server, transport, request] = key.split('/') as [ServerId, Probe['transport'], Probe['request']];
+      probes.push({
         key,
-        probe: p,
+        slot,
+        probe: { server, transport, request },
         medianRequestsPerSecond: median(throughput(rounds)),
         medianP99Ms: median(rounds.map((r) => r.p99Ms)),
         medianServerCpuUsPerRequest: cpu ? median(cpu) : null,
@@ -113,19 +132,33 @@ export function summarize(scenarios: readonly Scenario[], measurements: Measurem
         rounds,
       });
     }
-    return probes.get(key);
+  }
+  const row = (p: Probe, rounds: readonly RunResult[], base: readonly RunResult[]): ScenarioRow => {
+    const cpu = cpuPerRequest(rounds);
+    const r = ratios(rounds, base);
+    return {
+      server: p.server,
+      probe: probeKey(p),
+      medianRequestsPerSecond: median(throughput(rounds)),
+      medianP99Ms: median(rounds.map((x) => x.p99Ms)),
+      medianServerCpuUsPerRequest: cpu ? median(cpu) : null,
+      spread: spread(throughput(rounds)),
+      errors: rounds.reduce((sum, x) => sum + totalErrors(x.errors), 0),
+      vsBaseline: r.byThroughput,
+      vsBaselineByCpu: r.byCpu,
+    };
   };
 
   const scenarioSummaries = scenarios.map((s) => {
     const [baseline, ...others] = scenarioProbes(s);
-    const base = measurements.get(probeKey(baseline!)) ?? [];
-    const rows = [baseline!, ...others].flatMap((p): ScenarioRow[] => {
-      const summary = summaryOf(p);
-      if (!summary) return [];
-      const { key, medianRequestsPerSecond, medianP99Ms, medianServerCpuUsPerRequest, spread, errors } = summary;
-      const r = ratios(summary.rounds, base);
-      return [{ server: p.server, probe: key, medianRequestsPerSecond, medianP99Ms, medianServerCpuUsPerRequest, spread, errors, vsBaseline: r.byThroughput, vsBaselineByCpu: r.byCpu }];
+    // Each row is compared with the baseline measured alongside it; the baseline's own row
+    // is its first such measurement.
+    const pairs = others.flatMap((p) => {
+      const both = compared(measurements, p, baseline!);
+      return both ? [{ p, rounds: both[0], base: both[1] }] : [];
     });
+    const baseRounds = pairs[0]?.base ?? compared(measurements, baseline!, baseline!)?.[0];
+    const rows = [...(baseRounds ? [row(baseline!, baseRounds, baseRounds)] : []), ...pairs.map(({ p, rounds, base }) => row(p, rounds, base))];
     const skipped = s.servers.flatMap((server) => {
       const reason = notMeasured.get(server);
       return reason === undefined ? [] : [{ server, reason }];
@@ -134,26 +167,27 @@ export function summarize(scenarios: readonly Scenario[], measurements: Measurem
   });
 
   const named = NAMED_RATIOS.flatMap((r): RatioSummary[] => {
-    const num = summaryOf(r.numerator);
-    const den = summaryOf(r.denominator);
-    if (!num || !den) {
+    const both = compared(measurements, r.numerator, r.denominator);
+    if (!both) {
       // Reported as not measured only when the ratio belongs to the chosen scenarios: every
       // side was either measured or skipped for a reason.
       const sides = [r.numerator, r.denominator];
+      const measured = (p: Probe) => probes.some((m) => m.key === probeKey(p));
       const reason = sides.map((p) => notMeasured.get(p.server)).find((why) => why !== undefined);
-      if (reason === undefined || !sides.every((p) => summaryOf(p) !== undefined || notMeasured.has(p.server))) return [];
+      if (reason === undefined || !sides.every((p) => measured(p) || notMeasured.has(p.server))) return [];
       return [{ id: r.id, title: r.title, kind: r.kind, value: null, valueByCpu: null, target: describeTarget(r), interval: null, verdict: undefined, notMeasured: reason }];
     }
-    const { byThroughput, byCpu } = ratios(num.rounds, den.rounds);
+    const [num, den] = both;
+    const { byThroughput, byCpu } = ratios(num, den);
     const value = r.kind === 'ratio' ? byThroughput : 1 - byThroughput;
     const valueByCpu = byCpu === null ? null : r.kind === 'ratio' ? byCpu : 1 - byCpu;
-    const ofRatio = medianInterval(roundRatios(throughput(num.rounds), throughput(den.rounds)));
+    const ofRatio = medianInterval(roundRatios(throughput(num), throughput(den)));
     // A cost is 1 − ratio: its interval is the ratio's, turned around.
     const interval = r.kind === 'ratio' ? ofRatio : { low: 1 - ofRatio.high, high: 1 - ofRatio.low, coverage: ofRatio.coverage };
     return [{ id: r.id, title: r.title, kind: r.kind, value, valueByCpu, target: describeTarget(r), interval, verdict: judge(r, interval) }];
   });
 
-  return { scenarios: scenarioSummaries, ratios: named, probes: [...probes.values()] };
+  return { scenarios: scenarioSummaries, ratios: named, probes };
 }
 
 function judge(r: NamedRatio, interval: MedianInterval): RatioSummary['verdict'] {

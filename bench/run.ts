@@ -13,7 +13,7 @@ import { autocannonGenerator, totalErrors, wrkAvailable, wrkGenerator, type Load
 import { findNginx, nginxVersion } from './nginx.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { createBenchCertificate, type BenchCertificate } from './pki.js';
-import { measuringGroups, measuringSlots, probeKey, selectScenarios, SERVERS, type Probe, type ServerId } from './plan.js';
+import { measuringGroups, measuringSlots, probeKey, selectScenarios, SERVERS, slotKey, type Probe, type ServerId } from './plan.js';
 import { ChildProcesses, pinningAvailable } from './processes.js';
 import { startReloads, unsuccessfulReloads } from './reloads.js';
 import { formatSummary, summarize, type RunResult } from './report.js';
@@ -40,7 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // Servers that cannot run here are skipped with a note, never a failed run.
   const notMeasured = unavailableServers(wanted, nginx);
   const groups = planned.map((g) => ({ ...g, probes: g.probes.filter((p) => !notMeasured.has(p.server)) })).filter((g) => g.probes.length > 0);
-  const slots = measuringSlots(groups, options.oneAtATime);
+  const slots = measuringSlots(scenarios, groups, options.oneAtATime);
   const serverIds = [...new Set(slots.flat().map((p) => p.server))];
 
   const pin = pinningAvailable();
@@ -98,7 +98,8 @@ function unavailableServers(wanted: ReadonlySet<ServerId>, nginx: string | undef
 }
 
 interface RoundsOutcome {
-  readonly measurements: Map<string, RunResult[]>;
+  /** By slot (`slotKey`), then by probe. */
+  readonly measurements: Map<string, Map<string, RunResult[]>>;
   readonly verification: Map<string, VerifiedResponse>;
 }
 
@@ -109,7 +110,7 @@ async function runRounds(
   certificate: BenchCertificate,
   options: BenchOptions,
 ): Promise<RoundsOutcome> {
-  const measurements = new Map<string, RunResult[]>();
+  const measurements = new Map<string, Map<string, RunResult[]>>();
   const verification = new Map<string, VerifiedResponse>();
   for (let round = 1; round <= options.rounds; round++) {
     // Alternate the direction so no server always runs first or last in a round.
@@ -121,12 +122,14 @@ async function runRounds(
       });
       for (const r of runs) verification.set(r.key, await verifyResponse(verifyTarget(r.probe, r.server, r.request, certificate)));
       const results = await loadAtOnce(runs, generator, options);
+      const bySlot = measurements.get(slotKey(slot)) ?? new Map<string, RunResult[]>();
+      measurements.set(slotKey(slot), bySlot);
       runs.forEach((r, i) => {
         const { result, reloadsSent } = results[i]!;
-        measurements.set(r.key, [...(measurements.get(r.key) ?? []), result]);
+        bySlot.set(r.key, [...(bySlot.get(r.key) ?? []), result]);
         const cpu = result.serverCpuUsPerRequest === null ? '' : `  server cpu ${result.serverCpuUsPerRequest.toFixed(1)} µs/req`;
         const sent = r.server.definition.reloadEveryMs === undefined ? '' : `  ${reloadsSent} reloads`;
-        const shared = runs.length > 1 ? `  (${runs.length} at once)` : '';
+        const shared = runs.length > 1 ? `  (with ${runs.filter((o) => o !== r).map((o) => o.probe.server).join(', ')})` : '';
         log(`round ${round}/${options.rounds}  ${r.key.padEnd(34)} ${Math.round(result.requestsPerSecond).toString().padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms${cpu}${sent}${shared}`);
       });
     }
@@ -230,7 +233,7 @@ function printPreamble(options: BenchOptions, generator: LoadGenerator, pin: boo
   const probes = slots.reduce((n, slot) => n + slot.length, 0);
   const together = slots.filter((slot) => slot.length > 1).length;
   log(
-    `${probes} measurements in ${slots.length} runs${together > 0 ? ` (${together} of them load several servers at once)` : ''} × ${options.rounds} rounds, ` +
+    `${probes} measurements in ${slots.length} runs${together > 0 ? ` (${together} of them load two servers at once)` : ''} × ${options.rounds} rounds, ` +
       `${options.warmupSeconds} s warm-up + ${options.durationSeconds} s each, ${options.connections} connections per server, ${generator.name}: about ${formatDuration(plannedSeconds)}`,
   );
   if (pin) log(`servers pinned to CPU ${SERVER_CPU}, ${generator.name} to CPU ${LOAD_CPU}`);
