@@ -1,10 +1,11 @@
 // The request headers the decision reads, and nothing more.
 //
-// node:http builds `req.headers` on first access: every field name lower-cased, prefixed,
-// interned and stored on a fresh object. On a preflight that is more work than the rest of
-// the decision, so the pipeline takes these few fields from `rawHeaders` in one pass
-// instead, combined exactly as node combines them: `Host` keeps its first value (node drops
-// the rest; the decision counts them itself), every other field joins its values with ", ".
+// node:http keeps `req.headers` as an object in dictionary mode, keyed by lower-cased names:
+// every read of a field is a hashed, megamorphic lookup (and for HTTP/1.0 requests the whole
+// object is only built on first access). The pipeline reads these few fields from
+// `rawHeaders` in one pass instead, combined exactly as node combines them: `Host` keeps its
+// first value (node drops the rest; the decision counts them itself), every other field
+// joins its values with ", ".
 
 /** The fields the decision and the forwarded-header policy read; undefined when absent. */
 export interface DecisionHeaders {
