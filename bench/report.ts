@@ -95,6 +95,18 @@ function ratios(a: readonly RunResult[], b: readonly RunResult[]): { byThroughpu
   return { byThroughput: pairedRatio(throughput(a), throughput(b)), byCpu: cpuA && cpuB ? pairedRatio(cpuB, cpuA) : null };
 }
 
+/** What a table row shows of one probe's rounds. */
+function medians(rounds: readonly RunResult[]): Pick<ProbeSummary, 'medianRequestsPerSecond' | 'medianP99Ms' | 'medianServerCpuUsPerRequest' | 'spread' | 'errors'> {
+  const cpu = cpuPerRequest(rounds);
+  return {
+    medianRequestsPerSecond: median(throughput(rounds)),
+    medianP99Ms: median(rounds.map((r) => r.p99Ms)),
+    medianServerCpuUsPerRequest: cpu ? median(cpu) : null,
+    spread: spread(throughput(rounds)),
+    errors: rounds.reduce((sum, r) => sum + totalErrors(r.errors), 0),
+  };
+}
+
 /**
  * The rounds of two probes to compare: from a slot that measured both at once, else each
  * from a slot of its own (measured one after the other). undefined when a side is missing.
@@ -118,35 +130,13 @@ export function summarize(scenarios: readonly Scenario[], measurements: Measurem
   const probes: ProbeSummary[] = [];
   for (const [slot, bySlot] of measurements) {
     for (const [key, rounds] of bySlot) {
-      const cpu = cpuPerRequest(rounds);
       const [server, transport, request] = key.split('/') as [ServerId, Probe['transport'], Probe['request']];
-      probes.push({
-        key,
-        slot,
-        probe: { server, transport, request },
-        medianRequestsPerSecond: median(throughput(rounds)),
-        medianP99Ms: median(rounds.map((r) => r.p99Ms)),
-        medianServerCpuUsPerRequest: cpu ? median(cpu) : null,
-        spread: spread(throughput(rounds)),
-        errors: rounds.reduce((sum, r) => sum + totalErrors(r.errors), 0),
-        rounds,
-      });
+      probes.push({ key, slot, probe: { server, transport, request }, ...medians(rounds), rounds });
     }
   }
   const row = (p: Probe, rounds: readonly RunResult[], base: readonly RunResult[]): ScenarioRow => {
-    const cpu = cpuPerRequest(rounds);
     const r = ratios(rounds, base);
-    return {
-      server: p.server,
-      probe: probeKey(p),
-      medianRequestsPerSecond: median(throughput(rounds)),
-      medianP99Ms: median(rounds.map((x) => x.p99Ms)),
-      medianServerCpuUsPerRequest: cpu ? median(cpu) : null,
-      spread: spread(throughput(rounds)),
-      errors: rounds.reduce((sum, x) => sum + totalErrors(x.errors), 0),
-      vsBaseline: r.byThroughput,
-      vsBaselineByCpu: r.byCpu,
-    };
+    return { server: p.server, probe: probeKey(p), ...medians(rounds), vsBaseline: r.byThroughput, vsBaselineByCpu: r.byCpu };
   };
 
   const scenarioSummaries = scenarios.map((s) => {

@@ -17,13 +17,13 @@ export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
 
+  /** The pool each compiled target last resolved to: the per-request lookup builds no key. */
+  private readonly byTarget = new WeakMap<ProxyTarget, Pool>();
+
   /** Loads the HTTP client before a config whose routes proxy is applied (`for` is synchronous). */
   static async prepare(targets: readonly ProxyTarget[]): Promise<void> {
     if (targets.length > 0 && PoolClass === undefined) PoolClass = (await import('undici')).Pool;
   }
-
-  /** The pool each compiled target last resolved to: the per-request lookup builds no key. */
-  private readonly byTarget = new WeakMap<ProxyTarget, Pool>();
 
   for(target: ProxyTarget): Pool {
     const known = this.byTarget.get(target);
