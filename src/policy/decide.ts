@@ -7,6 +7,7 @@
 // arguments rather than through a result object.
 import { evaluate, evaluateRules, headerLines, isFailure, toResultString, toStatusCode, type EvalContext, type HttpVariables } from '../expr/index.js';
 import { parseHost, type HostFacts } from '../net/host.js';
+import { isSharedList, sharedList } from '../net/header-list.js';
 import { isLoopback, normalizeIp } from '../net/ip.js';
 import { IpStanding } from './access/ip-lists.js';
 import { isPreflight, type PreflightAnswer } from './cors/index.js';
@@ -110,16 +111,16 @@ export function transportOf(secure: boolean, host: HostFacts | undefined): Trans
   return !secure ? Transport.Plain : hostTakesHsts(host) ? Transport.Secure : Transport.SecureNoHsts;
 }
 
-// Finished lists for the policy's frozen header arrays (every mode but the allowlist, whose
+// Finished lists for the policy's shared header lists (every mode but the allowlist, whose
 // list depends on the Origin) and a fixed body type and length: the common answers are then
 // one Map lookup, handed to writeHead as they are (node only reads the array).
 const finishedLists = new WeakMap<readonly string[], Map<string, Map<number, readonly string[]>>>();
-/** Bodiless answers (a cached preflight's 204) by their frozen step headers. */
+/** Bodiless answers (a cached preflight's 204) by their shared step headers. */
 const withExtra = new WeakMap<readonly string[], WeakMap<readonly string[], readonly string[]>>();
 
 /** The header list handed to `writeHead`: the policy's, the step's, then the body's. */
 export function responseHeaderList(base: readonly string[], extra: readonly string[] | undefined, type: string | undefined, body: string | Buffer): string[] {
-  if (extra === undefined && type !== undefined && Object.isFrozen(base)) {
+  if (extra === undefined && type !== undefined && isSharedList(base)) {
     let byType = finishedLists.get(base);
     if (!byType) finishedLists.set(base, (byType = new Map()));
     let byLength = byType.get(type);
@@ -128,15 +129,15 @@ export function responseHeaderList(base: readonly string[], extra: readonly stri
     let list = byLength.get(length);
     if (!list) {
       if (byLength.size > 64) byLength.clear();
-      byLength.set(length, (list = Object.freeze([...base, 'content-type', type, 'content-length', String(length)])));
+      byLength.set(length, (list = sharedList([...base, 'content-type', type, 'content-length', String(length)])));
     }
     return list as string[];
   }
-  if (extra !== undefined && type === undefined && body.length === 0 && Object.isFrozen(base) && Object.isFrozen(extra)) {
+  if (extra !== undefined && type === undefined && body.length === 0 && isSharedList(base) && isSharedList(extra)) {
     let byExtra = withExtra.get(base);
     if (!byExtra) withExtra.set(base, (byExtra = new WeakMap()));
     let list = byExtra.get(extra);
-    if (!list) byExtra.set(extra, (list = Object.freeze([...base, ...extra])));
+    if (!list) byExtra.set(extra, (list = sharedList([...base, ...extra])));
     return list as string[];
   }
   const headers = extra ? [...base, ...extra] : [...base];
@@ -147,13 +148,13 @@ export function responseHeaderList(base: readonly string[], extra: readonly stri
 const ROBOTS = 'User-agent: *\nDisallow: /\n';
 const LIVE = '{"status":"live"}';
 const READY = '{"status":"ready"}';
-const ALLOW_GET = Object.freeze(['allow', 'GET, HEAD']);
-const TO_ADMIN = Object.freeze(['location', '/admin/']);
-const ADMIN_ALLOW_GET = Object.freeze([...ADMIN_HEADERS, 'allow', 'GET, HEAD']);
+const ALLOW_GET = sharedList(['allow', 'GET, HEAD']);
+const TO_ADMIN = sharedList(['location', '/admin/']);
+const ADMIN_ALLOW_GET = sharedList([...ADMIN_HEADERS, 'allow', 'GET, HEAD']);
 const HTML = 'text/html; charset=utf-8';
 const TEXT = 'text/plain; charset=utf-8';
 
-const NO_HEADERS: readonly string[] = Object.freeze([]);
+const NO_HEADERS: readonly string[] = sharedList([]);
 
 const HOST_MISSING = problemBody(400, 'an HTTP/1.1 request needs a Host header');
 const HOST_REPEATED = problemBody(400, 'the request has more than one Host header');

@@ -1,6 +1,7 @@
 // One compiled policy per config: everything a request needs, joined once at load.
 // A reload builds a new CompiledPolicy and swaps it in one assignment.
 import { IpSet } from '../net/ip.js';
+import { sharedList } from '../net/header-list.js';
 import type { Settings } from '../config/settings.js';
 import type { EvalContext } from '../expr/index.js';
 import { compileIpLists, type CompiledIpLists } from './access/ip-lists.js';
@@ -51,9 +52,9 @@ export function compilePolicy(settings: Settings, flat: ReadonlyMap<string, stri
   const configured = http.headers.flat();
   const hstsPair = hsts.value !== undefined ? ['strict-transport-security', hsts.value] : [];
   const baseHeaders = [
-    Object.freeze([...configured]),
-    Object.freeze([...configured]),
-    Object.freeze([...configured, ...hstsPair]),
+    sharedList([...configured]),
+    sharedList([...configured]),
+    sharedList([...configured, ...hstsPair]),
   ] as const;
   const cors = compileCors(http.cors, baseHeaders);
 
@@ -62,7 +63,7 @@ export function compilePolicy(settings: Settings, flat: ReadonlyMap<string, stri
     responseHeaders = (transport, origin) => [...baseHeaders[transport], ...cors.actualHeaders(origin)];
   } else {
     const staticCors = cors.actualHeaders(undefined);
-    const full = baseHeaders.map((b) => Object.freeze([...b, ...staticCors]));
+    const full = baseHeaders.map((b) => sharedList([...b, ...staticCors]));
     responseHeaders = (transport) => full[transport]!;
   }
   const ipLists = compileIpLists(settings.access.ipLists);

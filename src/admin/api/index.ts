@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { LoadResult } from '../../config/load.js';
 import type { Settings } from '../../config/settings.js';
+import { sharedList } from '../../net/header-list.js';
 import { explain, type ExplainRequest } from '../../policy/explain.js';
 import type { CompiledPolicy } from '../../policy/index.js';
 import { generateApiKey, hashApiKeySecret, hashPassword, type TokenIssuer } from '../auth/index.js';
@@ -49,7 +50,7 @@ const BODY_LIMIT = 1_048_576;
 const SECRET_KEY = /(secret|password|private-key|token)$/;
 export const MASK = '********';
 
-export const WWW_AUTHENTICATE = Object.freeze(['www-authenticate', 'Basic realm="Parapet", charset="UTF-8", Bearer realm="Parapet"']);
+export const WWW_AUTHENTICATE = sharedList(['www-authenticate', 'Basic realm="Parapet", charset="UTF-8", Bearer realm="Parapet"']);
 
 const problem = (status: number, detail: string, extra?: Record<string, unknown>) => ({ type: 'about:blank', title: TITLES[status] ?? 'Error', status, detail, ...extra });
 const TITLES: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large' };

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedList } from '../../net/header-list.js';
 
 export interface WebAsset {
   readonly body: Buffer;
@@ -22,7 +23,7 @@ export const WEBADMIN_DIR = fileURLToPath(new URL('../../../webadmin/', import.m
 export const ADMIN_CSP = "default-src 'self'; connect-src *; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /** Sent with every /admin/ answer, the 503 and 404s included. */
-export const ADMIN_HEADERS: readonly string[] = Object.freeze(['content-security-policy', ADMIN_CSP, 'x-content-type-options', 'nosniff', 'referrer-policy', 'no-referrer']);
+export const ADMIN_HEADERS: readonly string[] = sharedList(['content-security-policy', ADMIN_CSP, 'x-content-type-options', 'nosniff', 'referrer-policy', 'no-referrer']);
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -52,7 +53,7 @@ export function loadWebAdmin(dir: string = WEBADMIN_DIR): WebAdminAssets | undef
         const rel = relative(dir, p).split(sep).join('/');
         // Vite names assets by content hash: they may be cached for good; index.html may not.
         const cache = rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-        const headers = Object.freeze([...ADMIN_HEADERS, 'etag', etag, 'cache-control', cache]);
+        const headers = sharedList([...ADMIN_HEADERS, 'etag', etag, 'cache-control', cache]);
         files.set(rel, { body, type: TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream', etag, headers });
       }
     }

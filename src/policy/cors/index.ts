@@ -1,6 +1,7 @@
 // The CORS protocol of the WHATWG Fetch standard (https://fetch.spec.whatwg.org/#http-cors-protocol)
 // in Parapet's three modes. Everything that does not depend on the request is joined once here.
 import { TOKEN } from '../headers/index.js';
+import { sharedList } from '../../net/header-list.js';
 import { OriginMatcher, type SubdomainPattern } from './origin.js';
 
 export type CorsMode = 'off' | 'permissive' | 'allowlist';
@@ -53,7 +54,7 @@ export interface CompiledCors {
   preflight(origin: string, requestMethod: string, requestHeaders: string | undefined): PreflightAnswer;
 }
 
-const NONE: readonly string[] = Object.freeze([]);
+const NONE: readonly string[] = sharedList([]);
 
 /** `bases`: the headers every answer carries besides CORS's own, by transport. */
 export function compileCors(s: CorsSettings, bases: TransportLists = NO_BASES): CompiledCors {
@@ -85,9 +86,9 @@ export function compileCors(s: CorsSettings, bases: TransportLists = NO_BASES): 
   const allowsOrigin: (origin: string) => boolean =
     s.mode === 'permissive' ? () => true : ((m) => (origin: string) => m.matches(origin))(new OriginMatcher(s.exactOrigins, s.patterns));
 
-  const permissiveActual = Object.freeze(['access-control-allow-origin', '*', ...expose]);
+  const permissiveActual = sharedList(['access-control-allow-origin', '*', ...expose]);
   // The allowlist's answer depends on Origin, so caches must key on it even when it does not match.
-  const varyOnly = Object.freeze(['vary', 'Origin']);
+  const varyOnly = sharedList(['vary', 'Origin']);
   const allowlistTail = [...credentials, ...expose];
 
   const actualHeaders =
@@ -131,9 +132,8 @@ export function compileCors(s: CorsSettings, bases: TransportLists = NO_BASES): 
     ];
     // An allowed origin whose method or headers are refused still gets the lists, so the
     // browser's console names the method or header at fault instead of a missing origin.
-    Object.freeze(headers);
-    const sent = bases.map((base) => Object.freeze([...base, ...headers])) as unknown as TransportLists;
-    return { granted, status: 204, reason, headers, sent };
+    const sent = bases.map((base) => sharedList([...base, ...headers])) as unknown as TransportLists;
+    return { granted, status: 204, reason, headers: sharedList(headers), sent };
   };
 
   // Browsers repeat the same few preflights, and the answer depends only on these inputs, so
