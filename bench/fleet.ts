@@ -27,6 +27,10 @@ export interface FleetContext {
   readonly workDir: string;
   /** The nginx executable; needed only when the fleet includes nginx. */
   readonly nginx?: string | undefined;
+  /** A command every server runs under (valgrind, say), with its arguments. */
+  readonly launcher?: readonly string[];
+  /** How long a server may take to listen (default 20 s). */
+  readonly startTimeoutMs?: number;
 }
 
 const script = (relative: string): string => fileURLToPath(new URL(relative, import.meta.url));
@@ -56,10 +60,11 @@ export async function startFleet(definitions: readonly ServerDefinition[], ctx: 
 }
 
 async function startServer(definition: ServerDefinition, ports: ServerPorts, upstreamPort: number | undefined, ctx: FleetContext): Promise<RunningServer> {
-  const [command, args] = commandLine(definition, ports, upstreamPort, ctx);
+  const [server, serverArgs] = commandLine(definition, ports, upstreamPort, ctx);
+  const [command, args] = ctx.launcher ? [ctx.launcher[0]!, [...ctx.launcher.slice(1), server, ...serverArgs]] : [server, serverArgs];
   // A reloading server's log (warn level, so only problems) is kept to check its reloads.
   const child = ctx.children.spawn(definition.id, command, args, { cpu: ctx.serverCpu, captureStdout: definition.reloadEveryMs !== undefined });
-  await waitForPorts(child, Object.values(ports), START_TIMEOUT_MS);
+  await waitForPorts(child, Object.values(ports), ctx.startTimeoutMs ?? START_TIMEOUT_MS);
   return { definition, ports, child };
 }
 
