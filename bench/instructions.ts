@@ -28,7 +28,7 @@ const USAGE = `Usage: npm run bench:instructions -- [options]
   --warmup-requests N     requests sent before counting, per server and request (default 60000)
   --requests N            requests per counted window (default 10000)
   --windows N             counted windows per server and request; the median is reported (default 5)
-  --connections N         keep-alive connections (default 10)
+  --connections N         keep-alive connections, as many as the throughput bench holds (default 50)
   --help
 
 Needs valgrind (apt-get install valgrind).`;
@@ -65,7 +65,7 @@ function parseOptions(argv: readonly string[]): Options {
     warmupRequests: count('--warmup-requests', values['warmup-requests'], 60_000),
     requests: count('--requests', values.requests, 10_000),
     windows: count('--windows', values.windows, 5),
-    connections: count('--connections', values.connections, 10),
+    connections: count('--connections', values.connections, 50),
     help: values.help ?? false,
   };
 }
