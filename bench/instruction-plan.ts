@@ -6,6 +6,7 @@
 // (the same for servers that make the same system calls) and how fast the CPU runs those
 // instructions (caches, branch prediction). So they are the steady cross-check of the
 // throughput bench, not a replacement for it.
+import { describeTarget } from './report.js';
 import { median } from './stats.js';
 import { NAMED_RATIOS, SERVERS, probeKey, scenarioProbes, type NamedRatio, type Probe, type Scenario, type ServerId } from './plan.js';
 
@@ -79,8 +80,7 @@ export function formatCounts(probes: readonly CountedProbe[], ratios: readonly C
   const lines = [table(['probe', 'instructions/request (median)', 'windows'], rows), '', 'Named ratios from instruction counts (a ratio is the denominator\'s count over the numerator\'s: 1.0 is as much work, above 1 less):'];
   for (const r of ratios) {
     const value = r.ratio.kind === 'ratio' ? r.value.toFixed(3) : `${(r.value * 100).toFixed(1)}%`;
-    const target = r.ratio.target?.atLeast !== undefined ? `≥ ${r.ratio.target.atLeast.toFixed(2)}` : r.ratio.target?.below !== undefined ? `< ${(r.ratio.target.below * 100).toFixed(1)}%` : '';
-    lines.push(`  ${r.ratio.title.padEnd(44)} ${value.padStart(7)}  ${target.padEnd(7)} ${r.verdict ?? ''}`.trimEnd());
+    lines.push(`  ${r.ratio.title.padEnd(44)} ${value.padStart(7)}  ${(describeTarget(r.ratio) ?? '').padEnd(7)} ${r.verdict ?? ''}`.trimEnd());
   }
   return lines.join('\n');
 }

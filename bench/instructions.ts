@@ -1,7 +1,7 @@
 // `npm run bench:instructions`: the same servers and requests as `npm run bench`, each server
 // run under callgrind, and the instructions it executes per request counted over fixed windows
 // of requests after a warm-up. See instruction-plan.ts for what the counts do and do not say.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { startFleet } from './fleet.js';
 import { countedProbe, countedRatios, countPlan, formatCounts, type CountedProbe } from './instruction-plan.js';
 import { createBenchCertificate, type BenchCertificate } from './pki.js';
 import { probeKey, selectScenarios, SERVERS, type Probe, type ServerId } from './plan.js';
-import { ChildProcesses } from './processes.js';
+import { ChildProcesses, installCleanup } from './processes.js';
 import { probeRequest, verifyTarget } from './targets.js';
 import { verifyResponse } from './verify.js';
 
@@ -81,13 +81,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (plan.servers.size === 0) throw new Error('none of the chosen scenarios has a server that can be counted');
   const children = new ChildProcesses(false);
   const workDir = mkdtempSync(join(tmpdir(), 'parapet-instructions-'));
-  const stop = async () => {
-    await children.stopAll();
-    rmSync(workDir, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
-  process.once('exit', () => children.killAllNow());
-  const watchdog = setTimeout(() => void stop().then(() => process.exit(1)), BUDGET_MS);
+  const cleanup = installCleanup(children, workDir);
+  const watchdog = setTimeout(() => void cleanup.abort(`time budget of ${BUDGET_MS / 60_000} min exceeded`, 1), BUDGET_MS);
   watchdog.unref();
   try {
     const certificate = await createBenchCertificate(workDir);
@@ -113,7 +108,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } finally {
     clearTimeout(watchdog);
-    await stop();
+    await cleanup.done();
   }
 }
 

@@ -2,6 +2,7 @@
 // call stops them all: at the end, on an error, on Ctrl-C and when the time budget runs out.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 export interface ManagedChild {
@@ -97,4 +98,26 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+export interface Cleanup {
+  /** Stops children and removes the work folder; safe to call more than once. */
+  done(): Promise<void>;
+  abort(reason: string, exitCode: number): Promise<void>;
+}
+
+/** Stops every child and removes `workDir` at the end, on Ctrl-C, on SIGTERM and on exit. */
+export function installCleanup(children: ChildProcesses, workDir: string): Cleanup {
+  let finished: Promise<void> | undefined;
+  const done = () =>
+    (finished ??= children.stopAll().then(() => rmSync(workDir, { recursive: true, force: true })));
+  const abort = async (reason: string, exitCode: number) => {
+    process.stderr.write(`\nbench: ${reason}; stopping servers and load generators\n`);
+    await done();
+    process.exit(exitCode);
+  };
+  process.once('SIGINT', () => void abort('interrupted', 130));
+  process.once('SIGTERM', () => void abort('terminated', 143));
+  process.once('exit', () => children.killAllNow());
+  return { done, abort };
 }

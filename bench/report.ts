@@ -187,7 +187,8 @@ function judge(r: NamedRatio, interval: MedianInterval): RatioSummary['verdict']
   return undefined;
 }
 
-function describeTarget(r: NamedRatio): string | undefined {
+/** `≥ 0.95`, `< 3.0%`; undefined without a target. */
+export function describeTarget(r: NamedRatio): string | undefined {
   if (r.target?.atLeast !== undefined) return `≥ ${formatValue(r.kind, r.target.atLeast)}`;
   if (r.target?.below !== undefined) return `< ${formatValue(r.kind, r.target.below)}`;
   return undefined;

@@ -3,7 +3,7 @@
 // prints the table and the named ratios, writes bench/results/latest.json, and stops
 // everything it started.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { findNginx, nginxVersion } from './nginx.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { createBenchCertificate, type BenchCertificate } from './pki.js';
 import { measuringGroups, measuringSlots, probeKey, selectScenarios, SERVERS, slotKey, type Probe, type ServerId } from './plan.js';
-import { ChildProcesses, pinningAvailable } from './processes.js';
+import { ChildProcesses, installCleanup, pinningAvailable } from './processes.js';
 import { startReloads, unsuccessfulReloads } from './reloads.js';
 import { formatSummary, summarize, type RunResult } from './report.js';
 import { loadSpec, probeRequest, verifyTarget } from './targets.js';
@@ -206,27 +206,6 @@ function chooseGenerator(options: BenchOptions, children: ChildProcesses, workDi
     return autocannonGenerator(children, LOAD_CPU);
   }
   return wrkGenerator(children, LOAD_CPU, workDir);
-}
-
-interface Cleanup {
-  /** Stops children and removes the work folder; safe to call more than once. */
-  done(): Promise<void>;
-  abort(reason: string, exitCode: number): Promise<void>;
-}
-
-function installCleanup(children: ChildProcesses, workDir: string): Cleanup {
-  let finished: Promise<void> | undefined;
-  const done = () =>
-    (finished ??= children.stopAll().then(() => rmSync(workDir, { recursive: true, force: true })));
-  const abort = async (reason: string, exitCode: number) => {
-    process.stderr.write(`\nbench: ${reason}; stopping servers and load generators\n`);
-    await done();
-    process.exit(exitCode);
-  };
-  process.once('SIGINT', () => void abort('interrupted', 130));
-  process.once('SIGTERM', () => void abort('terminated', 143));
-  process.once('exit', () => children.killAllNow());
-  return { done, abort };
 }
 
 function printPreamble(options: BenchOptions, generator: LoadGenerator, pin: boolean, slots: readonly (readonly Probe[])[], plannedSeconds: number, load: number[]): void {
